@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Gatehouse needs to build, test and benchmark.
+# Only what is missing is installed, so a second run is quick and offline-safe.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git curl
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
+  libhiredis-dev libvectorscan-dev libyaml-cpp-dev libssl-dev zlib1g-dev
+  libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  redis-server redis-tools
+  python3 python3-pytest python3-requests python3-redis python3-jwt
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(wrk nginx-light haproxy libnginx-mod-http-lua)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+  echo "installing: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# nginx's Debian package starts a system nginx on :80; benchmarks run their own.
+if [[ "${1:-}" == "--bench" ]] && command -v systemctl >/dev/null; then
+  systemctl stop nginx 2>/dev/null || true
+fi
+exit 0

@@ -1,0 +1,70 @@
+#include "core/headers.h"
+
+#include <algorithm>
+
+namespace gh {
+
+namespace {
+inline char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c + 32) : c; }
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = lower(c);
+  return out;
+}
+
+std::optional<std::string_view> Headers::get(std::string_view name) const noexcept {
+  for (const auto& f : fields_) {
+    if (iequals(f.name, name)) return std::string_view(f.value);
+  }
+  return std::nullopt;
+}
+
+std::size_t Headers::count(std::string_view name) const noexcept {
+  return std::count_if(fields_.begin(), fields_.end(),
+                       [&](const HeaderField& f) { return iequals(f.name, name); });
+}
+
+std::vector<std::string_view> Headers::get_all(std::string_view name) const {
+  std::vector<std::string_view> out;
+  for (const auto& f : fields_) {
+    if (iequals(f.name, name)) out.emplace_back(f.value);
+  }
+  return out;
+}
+
+void Headers::set(std::string_view name, std::string_view value) {
+  auto it = std::find_if(fields_.begin(), fields_.end(),
+                         [&](const HeaderField& f) { return iequals(f.name, name); });
+  if (it == fields_.end()) {
+    fields_.push_back({std::string(name), std::string(value)});
+    return;
+  }
+  it->value.assign(value);
+  auto rest = std::remove_if(std::next(it), fields_.end(),
+                             [&](const HeaderField& f) { return iequals(f.name, name); });
+  fields_.erase(rest, fields_.end());
+}
+
+void Headers::add(std::string_view name, std::string_view value) {
+  fields_.push_back({std::string(name), std::string(value)});
+}
+
+std::size_t Headers::remove(std::string_view name) {
+  auto rest = std::remove_if(fields_.begin(), fields_.end(),
+                             [&](const HeaderField& f) { return iequals(f.name, name); });
+  std::size_t n = std::size_t(fields_.end() - rest);
+  fields_.erase(rest, fields_.end());
+  return n;
+}
+
+}  // namespace gh

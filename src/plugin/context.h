@@ -1,0 +1,124 @@
+// The typed per-request context that the proxy and every plugin phase share.
+//
+// One Context lives for one request, on the worker that accepted it; nothing in it is
+// shared across threads. The proxy fills the request, route and service before the
+// plugin chain runs; auth plugins set the consumer; plugins may answer early with
+// exit(); header_filter/body_filter see the response. `req.headers` is the request that
+// will be sent upstream: plugins edit it in place (as kong.service.request does).
+#pragma once
+
+#include "config/model.h"
+#include "core/headers.h"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gh::store {
+class Store;
+}
+
+namespace gh::plugin {
+
+class Plugin;
+
+struct Request {
+  std::string method;
+  std::string path;   // raw path, without the query
+  std::string query;  // without '?', empty when none
+  Headers headers;    // as they will go upstream (hop-by-hop already removed)
+  std::string host;   // Host without port, lower case
+  std::string scheme = "http";
+  std::string client_ip;    // after trusted_ips / X-Forwarded-For (Kong's forwarded ip)
+  std::string remote_addr;  // the TCP peer
+  uint16_t remote_port = 0;
+  std::optional<uint64_t> content_length;
+  bool chunked = false;
+  // Filled only when a plugin asked for the buffered body (plugin.h, body_mode). A plugin
+  // may replace it; the proxy then sends it with a recomputed Content-Length.
+  std::string body;
+  bool body_buffered = false;
+};
+
+struct Response {
+  int status = 0;
+  Headers headers;
+  // "service" when the upstream answered, "kong" when the gateway did (Kong's label).
+  std::string_view source = "service";
+};
+
+class Context {
+ public:
+  Context() = default;
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  Request req;
+  Response resp;
+
+  const config::Route* route = nullptr;
+  const config::Service* service = nullptr;
+
+  // Set by an auth plugin; flows to later plugins, upstream headers, logs and metrics.
+  const config::Consumer* consumer = nullptr;
+  std::string credential_id;
+  bool anonymous_consumer = false;
+  std::vector<std::string> authenticated_groups;  // from acl entities of the consumer
+
+  std::string request_id;
+  store::Store* store = nullptr;  // the node's default store
+  unsigned worker_index = 0;
+  std::chrono::steady_clock::time_point started_at{};
+  int64_t upstream_latency_ms = -1;  // -1 until the upstream answered
+  int64_t kong_latency_ms = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+
+  // Answers the client with a Kong-style error: {"message":"...","request_id":"..."}.
+  void exit(int status, std::string_view message);
+  // Answers the client with a ready body (content type included in `headers`).
+  void exit_with_body(int status, std::string body, Headers headers = {});
+  bool exited() const noexcept { return exit_status_ != 0; }
+  int exit_status() const noexcept { return exit_status_; }
+  std::string& exit_body() noexcept { return exit_body_; }
+  Headers& exit_headers() noexcept { return exit_headers_; }
+
+  // Per-request state of one plugin instance, created on first use and destroyed with
+  // the context. T must be default-constructible.
+  template <class T>
+  T& state(const Plugin* owner) {
+    for (auto& s : states_) {
+      if (s.owner == owner) return *static_cast<T*>(s.ptr.get());
+    }
+    auto* obj = new T();
+    states_.push_back({owner, std::unique_ptr<void, void (*)(void*)>(
+                                  obj, [](void* p) { delete static_cast<T*>(p); })});
+    return *obj;
+  }
+  template <class T>
+  T* find_state(const Plugin* owner) noexcept {
+    for (auto& s : states_) {
+      if (s.owner == owner) return static_cast<T*>(s.ptr.get());
+    }
+    return nullptr;
+  }
+
+ private:
+  struct StateSlot {
+    const Plugin* owner;
+    std::unique_ptr<void, void (*)(void*)> ptr;
+  };
+  std::vector<StateSlot> states_;
+  int exit_status_ = 0;
+  std::string exit_body_;
+  Headers exit_headers_;
+};
+
+// Kong's error body with the request id; used by the proxy and by plugins alike.
+std::string kong_error_body(std::string_view message, std::string_view request_id);
+
+}  // namespace gh::plugin

@@ -1,0 +1,92 @@
+// The one asynchronous interface for state that plugins share across workers and nodes.
+//
+// Rate-limit counters, masking maps, locks, cache entries and events all go through a
+// Store. Two implementations: `embedded` (in-process, one node, the default) and `redis`
+// (standalone, Sentinel, Cluster). Plugins hold a std::shared_ptr<Store> from their
+// snapshot and never talk to Redis themselves. Every call is a coroutine on the calling
+// worker's executor; an implementation that does not wait (embedded) simply returns.
+// Errors are values (boost::system::result), never exceptions: the caller decides whether
+// to fail open or closed.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace gh::store {
+
+template <class T>
+using result = boost::system::result<T>;
+using boost::asio::awaitable;
+using std::chrono::milliseconds;
+
+enum class window_algorithm { fixed, sliding };
+
+// One limit to check: `limit` hits per `window`, counted under `key`.
+struct window_spec {
+  std::string key;
+  int64_t limit = 0;
+  milliseconds window{0};
+};
+
+struct window_state {
+  int64_t limit = 0;
+  int64_t remaining = 0;      // after this hit (0 when refused)
+  milliseconds reset{0};      // until the window (or enough of it) frees a slot
+};
+
+struct limit_result {
+  bool admitted = false;               // every window had room, and all were counted
+  std::vector<window_state> windows;   // same order as the specs
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Atomically adds `delta` to the integer at `key` (absent = 0) and returns the new
+  // value. A key created by this call expires after `ttl` (0 = never).
+  virtual awaitable<result<int64_t>> incr(std::string_view key, int64_t delta,
+                                          milliseconds ttl) = 0;
+
+  // Exact admission across several windows at once: when every window has room for
+  // `cost` more hits, all are counted and admitted=true; otherwise nothing is counted.
+  // `now_ms` is wall-clock milliseconds (windows align to it, as Kong's periods do).
+  virtual awaitable<result<limit_result>> limit(std::span<const window_spec> windows,
+                                                int64_t cost, window_algorithm algorithm,
+                                                int64_t now_ms) = 0;
+
+  virtual awaitable<result<std::optional<std::string>>> get(std::string_view key) = 0;
+  // Values for many keys in one round trip; missing keys give nullopt.
+  virtual awaitable<result<std::vector<std::optional<std::string>>>> get_many(
+      std::span<const std::string> keys) = 0;
+  virtual awaitable<result<void>> set(std::string_view key, std::string_view value,
+                                      milliseconds ttl) = 0;
+  // Sets `key` only when absent (a lock, or a first writer wins). True when set.
+  virtual awaitable<result<bool>> set_if_absent(std::string_view key, std::string_view value,
+                                                milliseconds ttl) = 0;
+  // Deletes `key` only if it still holds `expected` (releasing a lock). True when deleted.
+  virtual awaitable<result<bool>> compare_and_delete(std::string_view key,
+                                                     std::string_view expected) = 0;
+  virtual awaitable<result<void>> del(std::string_view key) = 0;
+
+  // Appends events to a stream (Redis Streams semantics: capped at about `max_len`).
+  using event_fields = std::vector<std::pair<std::string, std::string>>;
+  virtual awaitable<result<void>> append_events(std::string_view stream,
+                                                std::span<const event_fields> events,
+                                                std::size_t max_len) = 0;
+
+  // "embedded" or "redis", for logs and /status.
+  virtual std::string_view kind() const noexcept = 0;
+};
+
+}  // namespace gh::store
