@@ -36,11 +36,15 @@ struct window_spec {
   std::string key;
   int64_t limit = 0;
   milliseconds window{0};
+  // Fixed windows only: the window's start in wall-clock ms, for calendar periods (month,
+  // year) whose length varies. -1 = aligned to multiples of `window` since the epoch.
+  int64_t start_ms = -1;
 };
 
 struct window_state {
   int64_t limit = 0;
-  int64_t remaining = 0;      // after this hit (0 when refused)
+  int64_t remaining = 0;      // after this hit; when not admitted: the room left without
+                              // it (0 for a window that refused)
   milliseconds reset{0};      // until the window (or enough of it) frees a slot
 };
 
