@@ -1,0 +1,336 @@
+#include "catalogue.h"
+
+#include <arpa/inet.h>
+#include <hs/hs.h>
+
+#include <cstring>
+
+namespace gh::aws_masker {
+namespace {
+
+constexpr unsigned kCaseless = HS_FLAG_CASELESS;
+
+bool is_alnum(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_word(char c) noexcept { return is_alnum(c) || c == '_'; }
+bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+bool is_hex(char c) noexcept {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+bool is_host_char(char c) noexcept { return is_alnum(c) || c == '-' || c == '.' || c == '_'; }
+bool is_bucket_char(char c) noexcept {
+  return is_digit(c) || (c >= 'a' && c <= 'z') || c == '-' || c == '.';
+}
+bool is_b64(char c) noexcept { return is_alnum(c) || c == '/' || c == '+'; }
+bool is_arn_char(char c) noexcept {
+  return is_alnum(c) || std::strchr("_/:.+=@*$-", c) != nullptr;
+}
+bool is_path_char(char c) noexcept { return is_alnum(c) || std::strchr("_./#-", c) != nullptr; }
+
+char at(std::string_view t, std::size_t i) noexcept { return i < t.size() ? t[i] : '\0'; }
+char before(std::string_view t, std::size_t i) noexcept { return i > 0 ? t[i - 1] : '\0'; }
+
+// A name (host, bucket) ends here when the next byte does not continue it; a dot
+// followed by a name character continues it, a dot ending a sentence does not.
+bool name_ends(std::string_view t, std::size_t e) noexcept {
+  char c = at(t, e);
+  if (is_alnum(c) || c == '-' || c == '_') return false;
+  if (c == '.' && is_alnum(at(t, e + 1))) return false;
+  return true;
+}
+
+std::size_t extend(std::string_view t, std::size_t i, bool (*pred)(char)) noexcept {
+  while (i < t.size() && pred(t[i])) ++i;
+  return i;
+}
+
+std::size_t trim_back(std::string_view t, std::size_t from, std::size_t e, const char* chars) {
+  while (e > from && std::strchr(chars, t[e - 1]) != nullptr) --e;
+  return e;
+}
+
+bool is_uuid(std::string_view u) noexcept {
+  if (u.size() != 36) return false;
+  for (std::size_t i = 0; i < 36; ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? u[i] != '-' : !is_hex(u[i])) return false;
+  }
+  return true;
+}
+
+bool valid_bucket(std::string_view b) noexcept {
+  if (b.size() < 3 || b.size() > 63) return false;
+  if (!is_alnum(b.front()) || !is_alnum(b.back())) return false;
+  return b.find("..") == std::string_view::npos;
+}
+
+bool check_ipv4(std::string_view t, std::size_t s, std::size_t e, check_result& r) {
+  char p = before(t, s);
+  if (is_word(p) || p == '-' || (p == '.' && is_digit(before(t, s - 1)))) return false;
+  char n = at(t, e);
+  if (is_word(n) || (n == '.' && is_digit(at(t, e + 1)))) return false;
+  int oct[4] = {0, 0, 0, 0};
+  int k = 0;
+  int digits = 0;
+  for (std::size_t i = s; i < e; ++i) {
+    if (t[i] == '.') {
+      if (digits == 0 || ++k > 3) return false;
+      digits = 0;
+      continue;
+    }
+    oct[k] = oct[k] * 10 + (t[i] - '0');
+    if (++digits > 3 || oct[k] > 255) return false;
+  }
+  if (k != 3 || digits == 0) return false;
+  // 0/8 (this network, 0.0.0.0), loopback, multicast, reserved and netmasks are not hosts.
+  if (oct[0] == 0 || oct[0] == 127 || oct[0] >= 224) return false;
+  bool priv = oct[0] == 10 || (oct[0] == 172 && oct[1] >= 16 && oct[1] <= 31) ||
+              (oct[0] == 192 && oct[1] == 168) || (oct[0] == 100 && oct[1] >= 64 && oct[1] <= 127) ||
+              (oct[0] == 169 && oct[1] == 254);
+  r.from = s;
+  r.to = e;
+  if (priv) r.derived_type = "PRIVATE_IP";
+  return true;
+}
+
+bool ipv6_ok(std::string_view cand) {
+  if (cand.size() < 3 || cand.size() > 45) return false;
+  char buf[46];
+  std::memcpy(buf, cand.data(), cand.size());
+  buf[cand.size()] = '\0';
+  unsigned char out[16];
+  if (inet_pton(AF_INET6, buf, out) != 1) return false;
+  int groups = 0;  // non-empty hex groups: "::", "::1", "a::" are not addresses we mask
+  bool in_group = false;
+  for (char c : cand) {
+    bool h = is_hex(c);
+    if (h && !in_group) ++groups;
+    in_group = h;
+  }
+  static const unsigned char zero[16] = {};
+  return groups >= 2 && std::memcmp(out, zero, 16) != 0;
+}
+
+bool check_ipv6(std::string_view t, std::size_t s, std::size_t, check_result& r) {
+  char p = before(t, s);
+  if (is_word(p) || p == ':' || p == '.' || p == '-') return false;
+  std::size_t e = extend(t, s, [](char c) { return is_hex(c) || c == ':' || c == '.'; });
+  e = trim_back(t, s, e, ".");
+  if (!ipv6_ok(t.substr(s, e - s))) {
+    if (e - s > 2 && t[e - 1] == ':' && t[e - 2] != ':') --e;  // "2001:db8::1: up"
+    if (!ipv6_ok(t.substr(s, e - s))) return false;
+  }
+  if (is_word(at(t, e))) return false;
+  r.from = s;
+  r.to = e;
+  return true;
+}
+
+bool check_arn(std::string_view t, std::size_t s, std::size_t prefix_end, check_result& r) {
+  if (is_word(before(t, s))) return false;
+  std::size_t e = extend(t, prefix_end, is_arn_char);
+  e = trim_back(t, prefix_end, e, ".:");
+  if (e == prefix_end) return false;
+  // arn:partition:service:region:account:resource
+  std::string_view arn = t.substr(s, prefix_end - s);
+  std::size_t c1 = arn.find(':');
+  std::size_t c2 = arn.find(':', c1 + 1);
+  std::size_t c3 = arn.find(':', c2 + 1);
+  std::size_t c4 = arn.find(':', c3 + 1);
+  std::string_view service = arn.substr(c2 + 1, c3 - c2 - 1);
+  if (service == "s3" && c4 == c3 + 1 && prefix_end - s == c4 + 2) return false;  // bucket ARN
+  std::string_view resource = t.substr(prefix_end, e - prefix_end);
+  if (service == "iam" && resource.starts_with("role/")) r.derived_type = "IAM_ROLE";
+  if (service == "iam" && resource.starts_with("user/")) r.derived_type = "IAM_USER";
+  r.from = s;
+  r.to = e;
+  return true;
+}
+
+bool check_bucket_at(std::string_view t, std::size_t b, check_result& r) {
+  std::size_t e = extend(t, b, is_bucket_char);
+  e = trim_back(t, b, e, ".-");
+  if (!valid_bucket(t.substr(b, e - b)) || is_word(at(t, e))) return false;
+  r.from = b;
+  r.to = e;
+  return true;
+}
+
+bool check_bucket_before(std::string_view t, std::size_t s, std::size_t e, check_result& r) {
+  if (is_host_char(before(t, s)) || !name_ends(t, e)) return false;
+  std::string_view host = t.substr(s, e - s);
+  std::size_t pos = std::string_view::npos;
+  for (std::size_t i = host.find(".s3"); i != std::string_view::npos; i = host.find(".s3", i + 1)) {
+    char c = at(host, i + 3);
+    if (c == '.' || c == '-') pos = i;
+  }
+  if (pos == std::string_view::npos || !valid_bucket(host.substr(0, pos))) return false;
+  r.from = s;
+  r.to = s + pos;
+  return true;
+}
+
+bool check_value(std::string_view t, std::size_t v, bool (*pred)(char), std::size_t min_len,
+                 std::size_t max_len, check_result& r) {
+  std::size_t e = extend(t, v, pred);
+  if (e - v < min_len || e - v > max_len) return false;
+  r.from = v;
+  r.to = e;
+  return true;
+}
+
+bool check_kms(std::string_view t, std::size_t v, check_result& r) {
+  std::size_t e = extend(t, v, [](char c) { return is_alnum(c) || c == '-'; });
+  std::string_view val = t.substr(v, e - v);
+  bool mrk = val.size() == 36 && val.starts_with("mrk-");
+  if (!is_uuid(val) && !mrk) return false;
+  r.from = v;
+  r.to = e;
+  return true;
+}
+
+bool check_upper_id(std::string_view t, std::size_t s, std::size_t e, check_result& r) {
+  if (is_word(before(t, s)) || is_word(at(t, e))) return false;
+  int digits = 0;
+  for (std::size_t i = s + 1; i < e; ++i) digits += is_digit(t[i]) ? 1 : 0;
+  if (digits == 0 || digits == static_cast<int>(e - s - 1)) return false;
+  r.from = s;
+  r.to = e;
+  return true;
+}
+
+bool check_path_tail(std::string_view t, std::size_t s, std::size_t prefix_end, check_result& r) {
+  if (is_alnum(before(t, s))) return false;
+  std::size_t e = extend(t, prefix_end, is_path_char);
+  e = trim_back(t, prefix_end, e, "./");
+  bool prefix_is_host = t[prefix_end - 1] != '/';
+  if (!prefix_is_host && e == prefix_end) return false;
+  if (prefix_is_host && e == prefix_end && !name_ends(t, e)) return false;
+  r.from = s;
+  r.to = e;
+  return true;
+}
+
+pattern_def id(const char* type, const char* prefix) {
+  return {type, std::string(prefix) + "-(?:[0-9a-f]{17}|[0-9a-f]{8})", 0, check::resource_id, 6};
+}
+
+}  // namespace
+
+const std::vector<pattern_def>& default_catalogue() {
+  static const std::vector<pattern_def> cat = [] {
+    std::vector<pattern_def> v = {
+        id("EC2", "i"), id("AMI", "ami"), id("VOLUME", "vol"), id("SNAPSHOT", "snap"),
+        id("VPC", "vpc"), id("SUBNET", "subnet"), id("SG", "sg"), id("SG_RULE", "sgr"),
+        id("ENI", "eni"), id("ENI_ATTACH", "eni-attach"), id("IGW", "igw"), id("EIGW", "eigw"),
+        id("NAT", "nat"), id("TGW", "tgw"), id("TGW_ATTACH", "tgw-attach"),
+        id("TGW_RTB", "tgw-rtb"), id("RTB", "rtb"), id("RTB_ASSOC", "rtbassoc"),
+        id("ACL", "acl"), id("ACL_ASSOC", "aclassoc"), id("VPCE", "vpce"), id("PCX", "pcx"),
+        id("EIPALLOC", "eipalloc"), id("EIPASSOC", "eipassoc"), id("LAUNCH_TEMPLATE", "lt"),
+        id("EFS", "fs"), id("EFS_MOUNT", "fsmt"), id("KEY_PAIR", "key"), id("VPN", "vpn"),
+        id("VGW", "vgw"), id("CGW", "cgw"), id("DHCP_OPTIONS", "dopt"),
+        id("RESERVATION", "r"), id("SPOT_REQUEST", "sir"), id("PREFIX_LIST", "pl"),
+        {"ARN", R"(arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12}|aws)?:)", 0,
+         check::arn, 5},
+        {"BUCKET", R"(arn:aws(?:-cn|-us-gov)?:s3:::)", 0, check::s3_arn, 6},
+        {"BUCKET", R"(s3[an]?://)", 0, check::bucket_after, 6},
+        {"BUCKET", R"(s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?/)", 0, check::bucket_after, 6},
+        {"BUCKET", R"([a-z0-9][a-z0-9.-]*\.s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?)", 0,
+         check::bucket_before, 6},
+        {"ACCOUNT", R"(\d{12})", 0, check::account, 1},
+        {"ACCESS_KEY",
+         "(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}", 0,
+         check::resource_id, 7},
+        {"SECRET_KEY", R"(secret_?access_?key\\?["']?\s*[:=]\s*\\?["']?)", kCaseless,
+         check::secret_value, 8},
+        {"SESSION_TOKEN", R"((?:session|security)[_-]?token\\?["']?\s*[:=]\s*\\?["']?)",
+         kCaseless, check::token_value, 8},
+        {"SESSION_TOKEN", "FwoGZXIvYXdz|IQoJb3JpZ2lu", 0, check::token_prefix, 8},
+        {"KMS_KEY", R"((?:kms_?)?key_?id\\?["']?\s*[:=]\s*\\?["']?)", kCaseless, check::kms_value,
+         7},
+        {"PUBLIC_IP", R"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})", 0, check::ipv4, 2},
+        {"IPV6", R"(::|[0-9a-f]{1,4}:[0-9a-f]{0,4}:)", kCaseless, check::ipv6, 2},
+        {"RDS_HOST", R"([a-z0-9][a-z0-9.-]*\.rds\.amazonaws\.com(?:\.cn)?)", kCaseless,
+         check::host, 4},
+        {"ELB_HOST", R"([a-z0-9][a-z0-9.-]*\.elb\.(?:[a-z0-9-]+\.)?amazonaws\.com(?:\.cn)?)",
+         kCaseless, check::host, 4},
+        {"APIGW_HOST", R"([a-z0-9]{10}\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?)",
+         kCaseless, check::host, 4},
+        {"CLOUDFRONT_HOST", R"([a-z0-9]+\.cloudfront\.net)", kCaseless, check::host, 4},
+        {"EKS_HOST", R"([a-z0-9][a-z0-9.-]*\.eks\.amazonaws\.com(?:\.cn)?)", kCaseless,
+         check::host, 4},
+        {"ELASTICACHE_HOST", R"([a-z0-9][a-z0-9.-]*\.cache\.amazonaws\.com(?:\.cn)?)", kCaseless,
+         check::host, 4},
+        {"EC2_HOST",
+         R"(ec2-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.(?:[a-z0-9-]+\.)?compute(?:-1)?\.amazonaws\.com(?:\.cn)?)",
+         kCaseless, check::host, 4},
+        {"EC2_PRIVATE_HOST",
+         R"(ip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}(?:\.ec2\.internal|\.[a-z0-9-]+\.compute\.internal)?)",
+         kCaseless, check::host, 4},
+        {"ECR", R"(\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?)", kCaseless,
+         check::path_tail, 4},
+        {"SQS_QUEUE", R"(https?://sqs\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/\d{12}/)", kCaseless,
+         check::path_tail, 4},
+        {"LOG_GROUP", R"(/aws/[a-z0-9-]+/)", 0, check::path_tail, 3},
+        {"ROUTE53_ZONE", R"(Z[0-9A-Z]{12,31})", 0, check::upper_id, 3},
+        {"CLOUDFRONT_ID", R"(E[0-9A-Z]{12,13})", 0, check::upper_id, 3},
+    };
+    return v;
+  }();
+  return cat;
+}
+
+const std::vector<std::string>& derived_types() {
+  static const std::vector<std::string> d = {"PRIVATE_IP", "IAM_ROLE", "IAM_USER"};
+  return d;
+}
+
+bool apply_check(check kind, std::string_view t, std::size_t s, std::size_t e, check_result& r) {
+  r.from = s;
+  r.to = e;
+  r.derived_type = {};
+  switch (kind) {
+    case check::none:
+      return e > s;
+    case check::resource_id:
+      return !is_word(before(t, s)) && before(t, s) != '-' && !is_word(at(t, e));
+    case check::ipv4:
+      return check_ipv4(t, s, e, r);
+    case check::ipv6:
+      return check_ipv6(t, s, e, r);
+    case check::account: {
+      char p = before(t, s);
+      if (is_word(p) || (p == '.' && is_digit(before(t, s - 1)))) return false;
+      if (p == '-' && s >= 24 && is_uuid(t.substr(s - 24, 36))) return false;  // UUID tail
+      char n = at(t, e);
+      return !is_word(n) && !(n == '.' && is_digit(at(t, e + 1)));
+    }
+    case check::arn:
+      return check_arn(t, s, e, r);
+    case check::s3_arn:
+      return !is_word(before(t, s)) && check_bucket_at(t, e, r);
+    case check::bucket_after:
+      return !is_host_char(before(t, s)) && check_bucket_at(t, e, r);
+    case check::bucket_before:
+      return check_bucket_before(t, s, e, r);
+    case check::host:
+      return !is_host_char(before(t, s)) && name_ends(t, e);
+    case check::secret_value:
+      return check_value(t, e, is_b64, 40, 40, r) && !(at(t, r.to) == '=');
+    case check::token_value:
+      return check_value(t, e, [](char c) { return is_b64(c) || c == '='; }, 16, 8192, r);
+    case check::token_prefix:
+      return !is_b64(before(t, s)) &&
+             check_value(t, s, [](char c) { return is_b64(c) || c == '='; }, 16, 8192, r);
+    case check::kms_value:
+      return check_kms(t, e, r);
+    case check::upper_id:
+      return check_upper_id(t, s, e, r);
+    case check::path_tail:
+      return check_path_tail(t, s, e, r);
+  }
+  return false;
+}
+
+}  // namespace gh::aws_masker

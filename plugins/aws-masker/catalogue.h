@@ -1,0 +1,64 @@
+// The default catalogue of AWS identifiers that aws-masker finds, and the checks that
+// decide, in C++, what a regular expression alone cannot (word boundaries, IPv4 octet
+// ranges, version strings, IPv6 validity, where a secret value starts and ends).
+//
+// Each entry is one Vectorscan expression. Many expressions only match an anchor (the
+// "arn:aws:svc:region:acct:" prefix, a key name such as aws_secret_access_key=) and the
+// check extends the match over the value in C++: Vectorscan then reports one match per
+// identifier instead of one per byte. Used by mask_engine (compiled once per config).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gh::aws_masker {
+
+// How a raw Vectorscan match [from, to) becomes a candidate (or is rejected).
+enum class check : uint8_t {
+  none,            // custom pattern: taken as matched
+  resource_id,     // i-0123abcd: not glued to other word characters
+  ipv4,            // octets <= 255, not part of a version string, private/public split
+  ipv6,            // trigger; extends over [0-9a-f:.] and validates with inet_pton
+  account,         // 12 digits standing alone
+  arn,             // prefix; extends over the resource part
+  s3_arn,          // "arn:aws:s3:::" prefix; the bucket follows
+  bucket_after,    // "s3://" or path-style host + "/" prefix; the bucket follows
+  bucket_before,   // virtual-hosted "<bucket>.s3...amazonaws.com"; bucket is the head
+  host,            // a whole AWS hostname
+  secret_value,    // key-name prefix; a 40-char secret access key follows
+  token_value,     // key-name prefix; a session token follows
+  token_prefix,    // a session token recognised by its own first bytes
+  kms_value,       // key-name prefix; a key UUID follows
+  upper_id,        // Route 53 zone / CloudFront distribution style IDs
+  path_tail,       // prefix; extends over a path (log groups, SQS URLs, ECR repos)
+};
+
+struct pattern_def {
+  std::string type;     // token type, e.g. "EC2" -> AWS_EC2_001
+  std::string regex;    // Vectorscan syntax
+  unsigned hs_flags;    // extra flags (HS_FLAG_CASELESS...)
+  check kind;
+  int specificity;      // breaks ties between equally long overlapping matches
+};
+
+// The built-in catalogue, in documentation order.
+const std::vector<pattern_def>& default_catalogue();
+
+// Types a check may switch to (ipv4 -> PRIVATE_IP, arn -> IAM_ROLE...): every one of them
+// must exist in the engine's type table even when no expression names it directly.
+const std::vector<std::string>& derived_types();
+
+// Applies `kind` to a raw match. May move `from`/`to` (extension, extraction) and
+// replace `type` (by name, through `derived`). Returns false to drop the match.
+struct check_result {
+  std::size_t from = 0;
+  std::size_t to = 0;
+  std::string_view derived_type;  // empty: keep the pattern's type
+};
+bool apply_check(check kind, std::string_view text, std::size_t from, std::size_t to,
+                 check_result& out);
+
+}  // namespace gh::aws_masker

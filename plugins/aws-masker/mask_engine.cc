@@ -1,0 +1,218 @@
+#include "mask_engine.h"
+
+#include "catalogue.h"
+
+#include <hs/hs.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <stdexcept>
+
+namespace gh::aws_masker {
+namespace {
+
+std::atomic<uint64_t> next_generation{1};
+
+struct raw_match {
+  unsigned id;
+  uint32_t from;
+  uint32_t to;
+};
+
+// One scratch per thread, grown to fit every database this thread has scanned with.
+struct thread_scratch {
+  hs_scratch_t* scratch = nullptr;
+  std::vector<uint64_t> fitted;  // generations the scratch already fits
+  std::vector<raw_match> raw;
+  std::vector<match> cands;
+  ~thread_scratch() {
+    if (scratch != nullptr) hs_free_scratch(scratch);
+  }
+  bool fit(const hs_database_t* db, uint64_t gen) {
+    if (std::find(fitted.begin(), fitted.end(), gen) != fitted.end()) return true;
+    if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS) return false;
+    if (fitted.size() > 64) fitted.clear();
+    fitted.push_back(gen);
+    return true;
+  }
+};
+
+thread_local thread_scratch tls;
+
+int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void* ctx) {
+  static_cast<std::vector<raw_match>*>(ctx)->push_back(
+      {id, static_cast<uint32_t>(from), static_cast<uint32_t>(to)});
+  return 0;
+}
+
+bool valid_type_name(std::string_view t) {
+  if (t.empty() || t.size() > 40 || !(t[0] >= 'A' && t[0] <= 'Z')) return false;
+  return std::all_of(t.begin(), t.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+}  // namespace
+
+std::vector<std::string> mask_engine::builtin_types() {
+  std::vector<std::string> out;
+  for (const auto& p : default_catalogue()) {
+    if (std::find(out.begin(), out.end(), p.type) == out.end()) out.push_back(p.type);
+  }
+  for (const auto& d : derived_types()) out.push_back(d);
+  return out;
+}
+
+std::string mask_engine::check_regex(const std::string& regex) {
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile(regex.c_str(), HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, nullptr, &db, &err) !=
+      HS_SUCCESS) {
+    std::string msg = err != nullptr && err->message != nullptr ? err->message : "invalid";
+    hs_free_compile_error(err);
+    return msg;
+  }
+  hs_free_database(db);
+  return {};
+}
+
+uint16_t mask_engine::intern_type(const std::string& name) {
+  auto it = type_ids_.find(name);
+  if (it != type_ids_.end()) return it->second;
+  auto id = static_cast<uint16_t>(type_names_.size());
+  type_names_.push_back(name);
+  type_ids_.emplace(name, id);
+  return id;
+}
+
+mask_engine::mask_engine(const engine_options& options) : generation_(next_generation++) {
+  std::vector<std::string> exprs;
+  std::vector<unsigned> flags;
+  for (const auto& p : default_catalogue()) {
+    patterns_.push_back({intern_type(p.type), static_cast<uint8_t>(p.specificity),
+                         static_cast<uint8_t>(p.kind)});
+    exprs.push_back(p.regex);
+    flags.push_back(p.hs_flags | HS_FLAG_SOM_LEFTMOST);
+  }
+  for (const auto& d : derived_types()) intern_type(d);
+  for (const auto& c : options.custom_patterns) {
+    if (!valid_type_name(c.type)) {
+      throw std::runtime_error("custom_patterns: invalid type '" + c.type + "'");
+    }
+    if (std::string e = check_regex(c.regex); !e.empty()) {
+      throw std::runtime_error("custom_patterns: pattern for " + c.type + ": " + e);
+    }
+    patterns_.push_back({intern_type(c.type), 9, static_cast<uint8_t>(check::none)});
+    exprs.push_back(c.regex);
+    flags.push_back(HS_FLAG_SOM_LEFTMOST);
+  }
+  disabled_.assign(type_names_.size(), false);
+  for (const auto& d : options.disabled_types) {
+    int id = type_id(d);
+    if (id < 0) throw std::runtime_error("disabled_types: unknown type '" + d + "'");
+    disabled_[static_cast<std::size_t>(id)] = true;
+  }
+  for (const auto& a : options.allow_list) allow_.insert(a);
+
+  std::vector<const char*> cexprs;
+  std::vector<unsigned> ids;
+  for (std::size_t i = 0; i < exprs.size(); ++i) {
+    cexprs.push_back(exprs[i].c_str());
+    ids.push_back(static_cast<unsigned>(i));
+  }
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_multi(cexprs.data(), flags.data(), ids.data(), static_cast<unsigned>(ids.size()),
+                       HS_MODE_BLOCK, nullptr, &db_, &err) != HS_SUCCESS) {
+    std::string msg = "aws-masker: pattern compilation failed";
+    if (err != nullptr && err->message != nullptr) {
+      msg += ": ";
+      msg += err->message;
+      if (err->expression >= 0) msg += " (" + exprs[static_cast<std::size_t>(err->expression)] + ")";
+    }
+    hs_free_compile_error(err);
+    throw std::runtime_error(msg);
+  }
+}
+
+mask_engine::~mask_engine() {
+  if (db_ != nullptr) hs_free_database(db_);
+}
+
+int mask_engine::type_id(std::string_view name) const noexcept {
+  auto it = type_ids_.find(name);
+  return it == type_ids_.end() ? -1 : it->second;
+}
+
+void mask_engine::find(std::string_view text, std::vector<match>& out,
+                       const std::vector<match>* extra) const {
+  out.clear();
+  auto& raw = tls.raw;
+  auto& cands = tls.cands;
+  raw.clear();
+  cands.clear();
+  if (extra != nullptr) cands.insert(cands.end(), extra->begin(), extra->end());
+  if (!text.empty() && text.size() < UINT32_MAX && tls.fit(db_, generation_)) {
+    hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, tls.scratch, on_match, &raw);
+  }
+  check_result r;
+  for (const raw_match& m : raw) {
+    const compiled_pattern& p = patterns_[m.id];
+    if (!apply_check(static_cast<check>(p.kind), text, m.from, m.to, r)) continue;
+    uint16_t type = p.type;
+    if (!r.derived_type.empty()) type = static_cast<uint16_t>(type_id(r.derived_type));
+    cands.push_back({static_cast<uint32_t>(r.from), static_cast<uint32_t>(r.to), type,
+                     p.specificity});
+  }
+  resolve(text, cands, out);
+}
+
+void mask_engine::resolve(std::string_view text, std::vector<match>& cands,
+                          std::vector<match>& out) const {
+  std::erase_if(cands, [&](const match& m) { return m.end <= m.begin || disabled_[m.type]; });
+  std::sort(cands.begin(), cands.end(), [](const match& a, const match& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+  });
+  bool overlap = false;
+  for (std::size_t i = 1; i < cands.size() && !overlap; ++i) {
+    overlap = cands[i].begin < cands[i - 1].end;
+  }
+  if (overlap) {
+    // Precedence: longest, then most specific, then leftmost; greedy over the intervals.
+    std::sort(cands.begin(), cands.end(), [](const match& a, const match& b) {
+      uint32_t la = a.end - a.begin, lb = b.end - b.begin;
+      if (la != lb) return la > lb;
+      if (a.specificity != b.specificity) return a.specificity > b.specificity;
+      return a.begin < b.begin;
+    });
+    std::map<uint32_t, match> accepted;
+    for (const match& c : cands) {
+      auto it = accepted.lower_bound(c.begin);
+      if (it != accepted.end() && it->first < c.end) continue;
+      if (it != accepted.begin() && std::prev(it)->second.end > c.begin) continue;
+      accepted.emplace(c.begin, c);
+    }
+    cands.clear();
+    for (auto& [b, m] : accepted) cands.push_back(m);
+  }
+  for (const match& m : cands) {
+    if (!allow_.empty() && allow_.contains(text.substr(m.begin, m.end - m.begin))) continue;
+    out.push_back(m);
+  }
+}
+
+void mask_engine::mask(std::string_view text, mask_map& map, std::string& out, mask_stats* stats,
+                       const std::vector<match>* extra) const {
+  thread_local std::vector<match> found;
+  find(text, found, extra);
+  std::size_t pos = 0;
+  for (const match& m : found) {
+    out.append(text.substr(pos, m.begin - pos));
+    out += map.token_for(type_names_[m.type], text.substr(m.begin, m.end - m.begin));
+    if (stats != nullptr) stats->add(m.type);
+    pos = m.end;
+  }
+  out.append(text.substr(pos));
+}
+
+}  // namespace gh::aws_masker

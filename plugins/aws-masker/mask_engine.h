@@ -1,0 +1,100 @@
+// The masking engine: finds AWS identifiers in text and replaces them by tokens.
+//
+// Built once per config snapshot (the plugin's Config, the CLI): the default catalogue
+// (catalogue.h) plus the user's custom patterns are compiled into ONE Vectorscan
+// block-mode database. Scanning yields raw matches; the catalogue's checks turn them into
+// candidates; overlaps are resolved by precedence — longest first, then the most specific
+// type, then the leftmost — so a value inside a larger identifier is masked once and
+// never half. An allow-list and per-type switches apply last. The engine is immutable and
+// shared by all workers; each thread keeps its own Vectorscan scratch.
+#pragma once
+
+#include "mask_map.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+struct hs_database;
+
+namespace gh::aws_masker {
+
+struct custom_pattern {
+  std::string type;   // token type, [A-Z][A-Z0-9_]*
+  std::string regex;  // Vectorscan (PCRE subset) syntax
+};
+
+struct engine_options {
+  std::vector<custom_pattern> custom_patterns;
+  std::vector<std::string> allow_list;      // exact values never masked
+  std::vector<std::string> disabled_types;  // built-in (or custom) types switched off
+};
+
+struct match {
+  uint32_t begin = 0;
+  uint32_t end = 0;
+  uint16_t type = 0;
+  uint8_t specificity = 0;
+};
+
+// Counters filled while masking: matches per type id, and how many were masked.
+struct mask_stats {
+  std::vector<uint32_t> per_type;
+  uint64_t masked = 0;
+  void add(uint16_t type) {
+    if (per_type.size() <= type) per_type.resize(type + 1u, 0);
+    ++per_type[type];
+    ++masked;
+  }
+};
+
+class mask_engine {
+ public:
+  // Compiles the catalogue and the custom patterns. Throws std::runtime_error naming the
+  // offending pattern or type (config time only).
+  explicit mask_engine(const engine_options& options);
+  ~mask_engine();
+  mask_engine(const mask_engine&) = delete;
+  mask_engine& operator=(const mask_engine&) = delete;
+
+  // The accepted matches in `text`, sorted by position, non-overlapping, allow-listed
+  // values and disabled types removed. `extra` are candidates found by other means (JSON
+  // member names) that take part in the overlap resolution.
+  void find(std::string_view text, std::vector<match>& out,
+            const std::vector<match>* extra = nullptr) const;
+
+  // Appends `text` to `out` with every match replaced by its token from `map`.
+  void mask(std::string_view text, mask_map& map, std::string& out,
+            mask_stats* stats = nullptr, const std::vector<match>* extra = nullptr) const;
+
+  const std::vector<std::string>& type_names() const noexcept { return type_names_; }
+  // -1 when unknown.
+  int type_id(std::string_view name) const noexcept;
+  // Every built-in type (the catalogue plus derived ones), for validation and docs.
+  static std::vector<std::string> builtin_types();
+  // Checks that `regex` compiles; returns an error message or "".
+  static std::string check_regex(const std::string& regex);
+
+ private:
+  struct compiled_pattern {
+    uint16_t type;
+    uint8_t specificity;
+    uint8_t kind;  // check
+  };
+  void resolve(std::string_view text, std::vector<match>& cands, std::vector<match>& out) const;
+  uint16_t intern_type(const std::string& name);
+
+  hs_database* db_ = nullptr;
+  uint64_t generation_ = 0;
+  std::vector<compiled_pattern> patterns_;
+  std::vector<std::string> type_names_;
+  std::unordered_map<std::string, uint16_t, string_hash, std::equal_to<>> type_ids_;
+  std::vector<bool> disabled_;
+  std::unordered_set<std::string, string_hash, std::equal_to<>> allow_;
+};
+
+}  // namespace gh::aws_masker
