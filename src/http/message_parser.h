@@ -1,0 +1,82 @@
+// A strict HTTP/1.1 message parser on top of Beast's basic_parser.
+//
+// Beast does the tokenising, chunked decoding and limits; this class keeps the head in a
+// gh::Headers (no Beast fields container) and adds the checks a proxy needs so that a
+// request can never mean two different things to us and to the upstream: exactly one
+// Content-Length, Transfer-Encoding only as a lone "chunked", no obs-fold, no chunked
+// HTTP/1.0 request, a bounded number of fields. Body bytes are appended to `body`,
+// which the caller drains after each read; nothing else is buffered.
+//
+// Used by the proxy session (requests from clients, responses from upstreams).
+#pragma once
+
+#include "core/headers.h"
+
+#include <boost/beast/http/basic_parser.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace gh::http {
+
+// Why a message was refused, mapped by the caller to a status code.
+enum class parse_refusal { none, bad_request, header_too_large, too_many_fields, uri_too_long };
+
+template <bool is_request>
+class message_parser : public boost::beast::http::basic_parser<is_request> {
+ public:
+  explicit message_parser(std::size_t max_fields = 100) : max_fields_(max_fields) {}
+
+  // Head.
+  std::string method;  // requests
+  std::string target;  // requests
+  int status = 0;      // responses
+  int version = 11;
+  Headers headers;
+  std::optional<uint64_t> content_length;
+  bool has_transfer_encoding = false;
+  bool upgrade_requested = false;  // Connection: upgrade + Upgrade present
+  bool connection_close = false;
+  bool connection_keep_alive = false;
+
+  // Body bytes decoded so far and not yet consumed by the caller.
+  std::string body;
+
+  parse_refusal refusal() const noexcept { return refusal_; }
+  void refuse(parse_refusal r) noexcept { if (refusal_ == parse_refusal::none) refusal_ = r; }
+
+  // Checks that need the whole head (called by the session after the header is parsed).
+  // Returns false and records a refusal when the message must be rejected.
+  bool validate_head();
+
+ private:
+  using error_code = boost::beast::error_code;
+  using string_view = boost::beast::string_view;
+  void on_request_impl(boost::beast::http::verb, string_view method_str, string_view target_str,
+                       int version_num, error_code& ec) override;
+  void on_response_impl(int code, string_view reason, int version_num, error_code& ec) override;
+  void on_field_impl(boost::beast::http::field f, string_view name, string_view value,
+                     error_code& ec) override;
+  void on_header_impl(error_code& ec) override {}
+  void on_body_init_impl(boost::optional<std::uint64_t> const&, error_code&) override {}
+  std::size_t on_body_impl(string_view data, error_code& ec) override;
+  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, string_view data, error_code& ec) override;
+  void on_finish_impl(error_code&) override {}
+
+  std::size_t max_fields_;
+  std::size_t content_length_fields_ = 0;
+  bool bad_transfer_encoding_ = false;
+  bool has_upgrade_header_ = false;
+  parse_refusal refusal_ = parse_refusal::none;
+};
+
+using request_parser = message_parser<true>;
+using response_parser = message_parser<false>;
+
+// True when the header block (up to and including the blank line) folds a line (obs-fold),
+// which RFC 9112 lets a proxy reject and which we always reject.
+bool has_obs_fold(std::string_view header_block) noexcept;
+
+}  // namespace gh::http

@@ -1,0 +1,127 @@
+#include "http/wire.h"
+
+#include <charconv>
+
+namespace gh::http {
+
+std::string_view reason_phrase(int status) noexcept {
+  switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Unknown";
+  }
+}
+
+std::string_view kong_default_message(int status) noexcept {
+  switch (status) {
+    case 400: return "Bad request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not found";
+    case 405: return "Method not allowed";
+    case 408: return "Request timeout";
+    case 411: return "Length required";
+    case 412: return "Precondition failed";
+    case 413: return "Payload too large";
+    case 414: return "URI too long";
+    case 417: return "Expectation failed";
+    case 431: return "Request header or cookie too large";
+    case 500: return "An unexpected error occurred";
+    case 501: return "Not implemented";
+    case 502: return "An invalid response was received from the upstream server";
+    case 503: return "The upstream server is currently unavailable";
+    case 504: return "The upstream server is timing out";
+    default: return "The request could not be processed";
+  }
+}
+
+bool is_hop_by_hop(std::string_view n) noexcept {
+  return iequals(n, "connection") || iequals(n, "keep-alive") ||
+         iequals(n, "proxy-connection") || iequals(n, "te") || iequals(n, "trailer") ||
+         iequals(n, "transfer-encoding") || iequals(n, "upgrade");
+}
+
+void strip_hop_by_hop(Headers& headers) {
+  // Fields named in Connection go too (e.g. "Connection: close, X-Secret").
+  std::vector<std::string> named;
+  for (const auto& f : headers) {
+    if (!iequals(f.name, "connection")) continue;
+    std::string_view v = f.value;
+    while (!v.empty()) {
+      auto comma = v.find(',');
+      auto tok = v.substr(0, comma);
+      while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) tok.remove_prefix(1);
+      while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.remove_suffix(1);
+      if (!tok.empty() && !iequals(tok, "close") && !iequals(tok, "keep-alive") &&
+          !iequals(tok, "upgrade"))
+        named.emplace_back(tok);
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+  for (const auto& n : named) headers.remove(n);
+  for (auto name : {"connection", "keep-alive", "proxy-connection", "te", "trailer",
+                    "transfer-encoding", "upgrade"})
+    headers.remove(name);
+}
+
+void append_status_line(std::string& out, int status, int version) {
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  char buf[8];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, status);
+  out.append(buf, p);
+  out += ' ';
+  out += reason_phrase(status);
+  out += "\r\n";
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += ": ";
+  out += value;
+  out += "\r\n";
+}
+
+void append_fields(std::string& out, const Headers& headers) {
+  for (const auto& f : headers) append_field(out, f.name, f.value);
+}
+
+void append_chunk_size(std::string& out, std::size_t size) {
+  char buf[20];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, size, 16);
+  out.append(buf, p);
+  out += "\r\n";
+}
+
+}  // namespace gh::http

@@ -1,0 +1,2 @@
+// Placeholder for a test whose sources are missing (see tests/CMakeLists.txt).
+int main() { return 1; }
