@@ -24,6 +24,13 @@ struct string_hash {
 
 class mask_map {
  public:
+  mask_map() = default;
+  // Lookups view into the entries: a copy would dangle, moving keeps them valid.
+  mask_map(const mask_map&) = delete;
+  mask_map& operator=(const mask_map&) = delete;
+  mask_map(mask_map&&) = default;
+  mask_map& operator=(mask_map&&) = default;
+
   struct entry {
     std::string token;
     std::string value;

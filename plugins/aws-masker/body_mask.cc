@@ -1,0 +1,208 @@
+#include "body_mask.h"
+
+#include "json_text.h"
+
+#include <cctype>
+#include <vector>
+
+namespace gh::aws_masker {
+namespace {
+
+using json_text::npos;
+
+struct string_item {
+  uint32_t begin;  // contents, between the quotes
+  uint32_t end;
+  bool escaped;
+  bool skip = false;
+  int context_type = -1;  // a type id when the member name says what the value is
+};
+
+struct frame {
+  bool object;
+  bool expect_key = true;
+  bool base64 = false;
+  int data_item = -1;
+  std::string_view key;
+};
+
+bool is_b64(char c) noexcept { return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '+'; }
+
+std::string normalize_key(std::string_view key) {
+  std::string k;
+  for (char c : key) {
+    if (std::isalnum(static_cast<unsigned char>(c))) k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return k;
+}
+
+int context_type_for(const mask_engine& engine, std::string_view key) {
+  if (key.empty() || key.size() > 40) return -1;
+  std::string k = normalize_key(key);
+  if (k == "secretaccesskey" || k == "awssecretaccesskey") return engine.type_id("SECRET_KEY");
+  if (k == "sessiontoken" || k == "awssessiontoken" || k == "securitytoken" ||
+      k == "awssecuritytoken") {
+    return engine.type_id("SESSION_TOKEN");
+  }
+  if (k == "kmskeyid" || k == "keyid" || k == "targetkeyid") return engine.type_id("KMS_KEY");
+  return -1;
+}
+
+// Whether a whole decoded value fits its context type.
+bool context_value_ok(const mask_engine& engine, int type, std::string_view v) {
+  if (type == engine.type_id("SECRET_KEY")) {
+    if (v.size() != 40) return false;
+    for (char c : v) if (!is_b64(c)) return false;
+    return true;
+  }
+  if (type == engine.type_id("SESSION_TOKEN")) {
+    if (v.size() < 16) return false;
+    for (char c : v) if (!is_b64(c) && c != '=') return false;
+    return true;
+  }
+  if (v.size() != 36) return false;  // KMS key id: UUID or mrk-<32 hex>
+  for (char c : v) if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '-' && c != 'm' && c != 'r' && c != 'k') return false;
+  return true;
+}
+
+bool walk(std::string_view t, const mask_engine& engine, std::vector<string_item>& items) {
+  std::vector<frame> stack;
+  std::size_t i = 0;
+  bool seen_value = false;
+  while (true) {
+    i = json_text::skip_ws(t, i);
+    if (i >= t.size()) break;
+    char c = t[i];
+    if (stack.empty() && seen_value) return false;  // trailing garbage
+    switch (c) {
+      case '{':
+      case '[':
+        if (stack.size() > 512) return false;
+        stack.push_back(frame{c == '{', true, false, -1, {}});
+        ++i;
+        continue;
+      case '}':
+      case ']': {
+        if (stack.empty() || stack.back().object != (c == '}')) return false;
+        frame& f = stack.back();
+        if (f.base64 && f.data_item >= 0) items[static_cast<std::size_t>(f.data_item)].skip = true;
+        stack.pop_back();
+        if (stack.empty()) seen_value = true;
+        ++i;
+        continue;
+      }
+      case ',':
+        if (stack.empty()) return false;
+        stack.back().expect_key = stack.back().object;
+        ++i;
+        continue;
+      case ':':
+        if (stack.empty() || !stack.back().object) return false;
+        ++i;
+        continue;
+      case '"': {
+        bool esc = false;
+        std::size_t e = json_text::scan_string(t, i, esc);
+        if (e == npos) return false;
+        string_item item{static_cast<uint32_t>(i + 1), static_cast<uint32_t>(e - 1), esc};
+        std::string_view raw = t.substr(i + 1, e - i - 2);
+        if (!stack.empty() && stack.back().object && stack.back().expect_key) {
+          stack.back().key = raw;
+          stack.back().expect_key = false;
+        } else if (!stack.empty() && stack.back().object) {
+          frame& f = stack.back();
+          if (f.key == "type" && raw == "base64") f.base64 = true;
+          if (f.key == "data") f.data_item = static_cast<int>(items.size());
+          item.context_type = context_type_for(engine, f.key);
+        }
+        if (stack.empty()) seen_value = true;
+        items.push_back(item);
+        i = e;
+        continue;
+      }
+      default: {
+        std::size_t e = json_text::skip_value(t, i);
+        if (e == npos) return false;
+        if (stack.empty()) seen_value = true;
+        i = e;
+      }
+    }
+  }
+  return stack.empty() && seen_value;
+}
+
+}  // namespace
+
+bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, std::string& out,
+               mask_stats* stats) {
+  if (in.size() >= UINT32_MAX) return false;
+  std::vector<string_item> items;
+  if (!walk(in, engine, items)) return false;
+  out.reserve(out.size() + in.size() + in.size() / 8);
+  struct pending {
+    std::size_t raw_begin;
+    std::size_t raw_end;
+    uint16_t type;
+    std::string value;
+  };
+  // Every match first, tokens after: a malformed escape must not leave tokens issued.
+  std::vector<pending> todo;
+  std::vector<match> found;
+  std::vector<match> extra;
+  std::string decoded;
+  std::vector<uint32_t> offsets;
+  for (const string_item& it : items) {
+    if (it.skip || it.end == it.begin) continue;
+    std::string_view raw = in.substr(it.begin, it.end - it.begin);
+    std::string_view text = raw;
+    if (it.escaped) {
+      if (!json_text::unescape(raw, decoded, &offsets)) return false;
+      text = decoded;
+    }
+    extra.clear();
+    if (it.context_type >= 0 && context_value_ok(engine, it.context_type, text)) {
+      extra.push_back({0, static_cast<uint32_t>(text.size()), static_cast<uint16_t>(it.context_type), 10});
+    }
+    engine.find(text, found, &extra);
+    for (const match& m : found) {
+      todo.push_back({it.begin + (it.escaped ? offsets[m.begin] : m.begin),
+                      it.begin + (it.escaped ? offsets[m.end] : m.end), m.type,
+                      std::string(text.substr(m.begin, m.end - m.begin))});
+    }
+  }
+  std::size_t pos = 0;  // copied up to here
+  for (const pending& p : todo) {
+    out.append(in.substr(pos, p.raw_begin - pos));
+    out += map.token_for(engine.type_names()[p.type], p.value);
+    if (stats != nullptr) stats->add(p.type);
+    pos = p.raw_end;
+  }
+  out.append(in.substr(pos));
+  return true;
+}
+
+bool is_json_media_type(std::string_view ct) noexcept {
+  std::size_t semi = ct.find(';');
+  std::string_view base = ct.substr(0, semi);
+  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  auto ends_with_ci = [&](std::string_view suffix) {
+    if (base.size() < suffix.size()) return false;
+    for (std::size_t i = 0; i < suffix.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(base[base.size() - suffix.size() + i])) != suffix[i]) return false;
+    }
+    return true;
+  };
+  return ends_with_ci("/json") || ends_with_ci("+json");
+}
+
+void mask_body(const mask_engine& engine, std::string_view content_type, bool json_aware,
+               std::string_view in, mask_map& map, std::string& out, mask_stats* stats) {
+  if (json_aware && is_json_media_type(content_type)) {
+    std::size_t mark = out.size();
+    if (mask_json(engine, in, map, out, stats)) return;
+    out.resize(mark);
+  }
+  engine.mask(in, map, out, stats);
+}
+
+}  // namespace gh::aws_masker

@@ -1,0 +1,38 @@
+// Minimal JSON text scanning for aws-masker: find strings and members without building a
+// document, decode a string's escapes (remembering where each decoded byte came from),
+// and escape text back. Lets the masker rewrite string contents in place and keep every
+// other byte of a request as it was, and lets the SSE restorer edit one field of a
+// `data:` line. Never throws; malformed input is reported by return values.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gh::aws_masker::json_text {
+
+constexpr std::size_t npos = std::string_view::npos;
+
+std::size_t skip_ws(std::string_view t, std::size_t pos) noexcept;
+// `pos` is at an opening quote; returns the index after the closing quote (npos when
+// unterminated) and whether the string holds a backslash.
+std::size_t scan_string(std::string_view t, std::size_t pos, bool& has_escape) noexcept;
+// Skips one value (string, number, literal, object, array) starting at `pos` (no
+// leading whitespace); returns the index after it, npos on malformed input.
+std::size_t skip_value(std::string_view t, std::size_t pos) noexcept;
+// In the object starting at `pos` ('{'), finds member `key` (an unescaped name) and
+// returns its value's [begin, end); false when absent or malformed.
+bool find_member(std::string_view t, std::size_t pos, std::string_view key, std::size_t& begin,
+                 std::size_t& end) noexcept;
+
+// Decodes the contents of a JSON string (between the quotes). When `offsets` is given,
+// offsets[i] is where decoded byte i's escape (or byte) starts in `raw`, and
+// offsets[out.size()] == raw.size(). False on a malformed escape.
+bool unescape(std::string_view raw, std::string& out, std::vector<uint32_t>* offsets = nullptr);
+// Appends `s` escaped for the inside of a JSON string.
+void escape_append(std::string_view s, std::string& out);
+bool needs_escape(std::string_view s) noexcept;
+
+}  // namespace gh::aws_masker::json_text
