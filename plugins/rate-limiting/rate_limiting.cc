@@ -1,0 +1,256 @@
+#include "plugins/rate-limiting/rate_limiting.h"
+
+#include "plugins/rate-limiting/periods.h"
+
+#include "plugin/schema/schema.h"
+#include "store/store.h"
+#include "store/store_factory.h"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cmath>
+#include <stdexcept>
+
+namespace gh::plugins {
+
+namespace json = boost::json;
+namespace rl = rate_limiting;
+using plugin::Context;
+using plugin::Flow;
+using namespace plugin::schema;
+
+namespace {
+
+constexpr std::string_view empty_uuid = "00000000-0000-0000-0000-000000000000";
+constexpr int64_t error_log_interval_ms = 10'000;
+
+enum class limit_by { consumer, credential, ip, service, header, path };
+
+limit_by parse_limit_by(std::string_view s) {
+  if (s == "credential") return limit_by::credential;
+  if (s == "ip") return limit_by::ip;
+  if (s == "service") return limit_by::service;
+  if (s == "header") return limit_by::header;
+  if (s == "path") return limit_by::path;
+  return limit_by::consumer;
+}
+
+struct period_limit {
+  rl::period period;
+  double configured;  // as written, for the headers (Kong prints the number)
+  int64_t limit;      // admitted hits: Kong refuses once `limit - usage <= 0`
+};
+
+// What access computed, for header_filter (Kong sets the headers on the response).
+struct request_state {
+  struct header {
+    std::string_view name;
+    std::string value;
+  };
+  std::vector<header> headers;
+};
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class rate_limiting_plugin final : public plugin::Plugin {
+ public:
+  rate_limiting_plugin(const config::PluginInstance& inst, const json::object& c,
+                       std::shared_ptr<store::Store> store)
+      : by_(parse_limit_by(get_string(c, "limit_by", "consumer"))),
+        header_name_(get_string(c, "header_name")),
+        path_(get_string(c, "path")),
+        route_id_(inst.route_id.empty() ? std::string(empty_uuid) : inst.route_id),
+        service_id_(inst.service_id.empty() ? std::string(empty_uuid) : inst.service_id),
+        fault_tolerant_(get_bool(c, "fault_tolerant", true)),
+        hide_client_headers_(get_bool(c, "hide_client_headers", false)),
+        error_code_(static_cast<int>(get_number(c, "error_code", 429))),
+        error_message_(get_string(c, "error_message", "API rate limit exceeded")),
+        algorithm_(get_string(c, "algorithm", "fixed") == "sliding"
+                       ? store::window_algorithm::sliding
+                       : store::window_algorithm::fixed),
+        store_(std::move(store)) {
+    for (rl::period p : rl::all_periods) {
+      const json::value* v = get_path(c, rl::period_name(p));
+      if (v == nullptr || !v->is_number()) continue;
+      const double d = v->to_number<double>();
+      periods_.push_back({p, d, static_cast<int64_t>(std::ceil(d))});
+    }
+  }
+
+  bool waits() const noexcept override { return true; }
+  boost::asio::awaitable<Flow> access_async(Context& ctx) const override;
+  void header_filter(Context& ctx) const override;
+
+ private:
+  std::string identifier(const Context& ctx) const;
+  std::vector<store::window_spec> windows(std::string_view id, int64_t now_ms) const;
+  void fill_headers(const store::limit_result& r, bool blocked,
+                    std::vector<request_state::header>& out) const;
+  void log_store_error(const boost::system::error_code& ec) const;
+
+  limit_by by_;
+  std::string header_name_;
+  std::string path_;
+  std::string route_id_;
+  std::string service_id_;
+  bool fault_tolerant_;
+  bool hide_client_headers_;
+  int error_code_;
+  std::string error_message_;
+  store::window_algorithm algorithm_;
+  std::shared_ptr<store::Store> store_;  // null: the node's store from the Context
+  std::vector<period_limit> periods_;
+  mutable std::atomic<int64_t> last_error_log_ms_{0};
+};
+
+std::string rate_limiting_plugin::identifier(const Context& ctx) const {
+  std::string_view id;
+  switch (by_) {
+    case limit_by::consumer:
+      if (ctx.consumer != nullptr) id = ctx.consumer->id;
+      else id = ctx.credential_id;
+      break;
+    case limit_by::credential:
+      id = ctx.credential_id;
+      break;
+    case limit_by::service:
+      if (ctx.service != nullptr) id = ctx.service->id;
+      break;
+    case limit_by::header:
+      id = ctx.req.headers.get(header_name_).value_or(std::string_view{});
+      break;
+    case limit_by::path:
+      if (ctx.req.path == path_) id = path_;
+      break;
+    case limit_by::ip:
+      break;
+  }
+  // Kong's fallback: the client's (forwarded) address.
+  if (id.empty()) id = !ctx.req.client_ip.empty() ? ctx.req.client_ip : ctx.req.remote_addr;
+  return std::string(id);
+}
+
+std::vector<store::window_spec> rate_limiting_plugin::windows(std::string_view id,
+                                                              int64_t now_ms) const {
+  std::vector<store::window_spec> out;
+  out.reserve(periods_.size());
+  for (const auto& p : periods_) {
+    store::window_spec w;
+    w.limit = p.limit;
+    if (algorithm_ == store::window_algorithm::fixed) {
+      // Kong's key: ratelimit:<route_id>:<service_id>:<identifier>:<period_date>:<period>
+      const rl::period_window pw = rl::window_at(p.period, now_ms);
+      w.key = fmt::format("ratelimit:{}:{}:{}:{}:{}", route_id_, service_id_, id, pw.start_ms,
+                          rl::period_name(p.period));
+      w.window = std::chrono::milliseconds(pw.length_ms);
+      w.start_ms = pw.start_ms;
+    } else {
+      w.key = fmt::format("ratelimit:{}:{}:{}:sliding:{}", route_id_, service_id_, id,
+                          rl::period_name(p.period));
+      w.window = std::chrono::milliseconds(rl::nominal_length_ms(p.period));
+    }
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+void rate_limiting_plugin::fill_headers(const store::limit_result& r, bool blocked,
+                                        std::vector<request_state::header>& out) const {
+  // The most restrictive window: least remaining, ties to the longer period (Kong).
+  std::size_t best = 0;
+  for (std::size_t i = 0; i < periods_.size(); ++i) {
+    const auto& w = r.windows[i];
+    out.push_back({rl::limit_header(periods_[i].period), fmt::format("{}", periods_[i].configured)});
+    out.push_back({rl::remaining_header(periods_[i].period), std::to_string(w.remaining)});
+    if (i == 0) continue;
+    const auto& b = r.windows[best];
+    if (w.remaining < b.remaining ||
+        (w.remaining == b.remaining &&
+         rl::nominal_length_ms(periods_[i].period) > rl::nominal_length_ms(periods_[best].period))) {
+      best = i;
+    }
+  }
+  const int64_t reset_s = std::max<int64_t>(1, (r.windows[best].reset.count() + 999) / 1000);
+  out.push_back({"RateLimit-Limit", fmt::format("{}", periods_[best].configured)});
+  out.push_back({"RateLimit-Remaining", std::to_string(r.windows[best].remaining)});
+  out.push_back({"RateLimit-Reset", std::to_string(reset_s)});
+  if (blocked) out.push_back({"Retry-After", std::to_string(reset_s)});
+}
+
+void rate_limiting_plugin::log_store_error(const boost::system::error_code& ec) const {
+  const int64_t now = wall_ms();
+  int64_t last = last_error_log_ms_.load(std::memory_order_relaxed);
+  if (now - last < error_log_interval_ms) return;
+  if (!last_error_log_ms_.compare_exchange_strong(last, now)) return;
+  spdlog::error("rate-limiting: failed to get usage: {} ({}; logged at most every {} s)",
+                ec.message(), fault_tolerant_ ? "requests pass" : "requests get 500",
+                error_log_interval_ms / 1000);
+}
+
+boost::asio::awaitable<Flow> rate_limiting_plugin::access_async(Context& ctx) const {
+  if (periods_.empty()) co_return Flow::next;
+  const int64_t now = wall_ms();
+  const std::vector<store::window_spec> specs = windows(identifier(ctx), now);
+  store::Store* st = store_ ? store_.get() : ctx.store;
+  // (No co_await inside ?: — GCC 12 miscompiles it.)
+  store::result<store::limit_result> r(
+      boost::system::in_place_error,
+      boost::system::errc::make_error_code(boost::system::errc::not_connected));
+  if (st != nullptr) r = co_await st->limit(specs, 1, algorithm_, now);
+  if (!r || r->windows.size() != periods_.size()) {
+    log_store_error(r ? boost::system::errc::make_error_code(boost::system::errc::protocol_error)
+                      : r.error());
+    if (fault_tolerant_) co_return Flow::next;
+    ctx.exit(500, "An unexpected error occurred");
+    co_return Flow::respond;
+  }
+  if (!r->admitted) {
+    ctx.exit(error_code_, error_message_);
+    if (!hide_client_headers_) {
+      std::vector<request_state::header> headers;
+      fill_headers(*r, true, headers);
+      for (const auto& h : headers) ctx.exit_headers().set(h.name, h.value);
+    }
+    co_return Flow::respond;
+  }
+  if (!hide_client_headers_) fill_headers(*r, false, ctx.state<request_state>(this).headers);
+  co_return Flow::next;
+}
+
+void rate_limiting_plugin::header_filter(Context& ctx) const {
+  if (auto* st = ctx.find_state<request_state>(this)) {
+    for (const auto& h : st->headers) ctx.resp.headers.set(h.name, h.value);
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const plugin::Plugin> rate_limiting_factory::build(
+    const config::PluginInstance& instance, const plugin::BuildContext& ctx) const {
+  const json::object& c = instance.config;
+  std::shared_ptr<store::Store> st;
+  if (get_string(c, "policy", "local") == "redis") {
+    const json::object* redis = get_object(c, "redis");
+    try {
+      st = store::make_redis_store_for(redis != nullptr ? *redis : json::object());
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("rate-limiting: config.policy: ") + e.what());
+    }
+  } else {
+    st = ctx.store;  // may be null: then the request's Context::store is used
+  }
+  return std::make_shared<rate_limiting_plugin>(instance, c, std::move(st));
+}
+
+void register_rate_limiting(plugin::Registry& r) {
+  r.add(std::make_unique<rate_limiting_factory>());
+}
+
+}  // namespace gh::plugins
