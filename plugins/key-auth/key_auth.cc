@@ -208,8 +208,10 @@ class KeyAuthPlugin final : public plugin::Plugin {
       auto [slot, fresh] = copied.emplace(cp->second, consumers_.size());
       if (fresh) consumers_.push_back(cfg.consumers[cp->second]);
       Credential cred{slot->second, e.id, std::nullopt};
-      int64_t ttl = get_int(e.fields, "ttl", 0);
-      if (ttl > 0) cred.expires_at = now + std::chrono::seconds(ttl);
+      // ttl is the credential's remaining lifetime in seconds when the config was loaded;
+      // 0 means expired, as Kong's load_credential treats it.
+      int64_t ttl = get_int(e.fields, "ttl", -1);
+      if (ttl >= 0) cred.expires_at = now + std::chrono::seconds(ttl);
       if (!credentials_.emplace(key, std::move(cred)).second) {
         throw std::runtime_error("uniqueness violation: 'keyauth_credentials' entity with key set to '" + key +
                                  "' already declared");
