@@ -1,0 +1,107 @@
+// Lua sources of the redis store's atomic operations (used by redis_store.cc only).
+#pragma once
+
+namespace gh::redis::scripts {
+
+// KEYS[1]; ARGV: delta, ttl_ms. A key created by this call gets the TTL.
+inline constexpr const char* incr = R"lua(
+local existed = redis.call('EXISTS', KEYS[1])
+local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+if existed == 0 and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return v
+)lua";
+
+// KEYS[1]; ARGV: expected value.
+inline constexpr const char* compare_and_delete = R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+)lua";
+
+// KEYS: one per window. ARGV: 'fixed'|'sliding', cost, now_ms, then per window: limit,
+// length_ms, start_ms (-1 = aligned). Each key is a hash {s = window start, c = count,
+// p = previous bucket's count}, the embedded store's entry. Nothing is written unless
+// every window has room. Returns {admitted, remaining_1, reset_1, remaining_2, ...}.
+// Exact while limit * length_ms < 2^53 (Lua numbers are doubles).
+inline constexpr const char* limit = R"lua(
+local sliding = ARGV[1] == 'sliding'
+local cost = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local function idiv(a, b)
+  local q = math.floor(a / b)
+  if q * b > a then q = q - 1 elseif (q + 1) * b <= a then q = q + 1 end
+  return q
+end
+local function int(x) return string.format('%d', x) end
+local admitted = true
+local checks = {}
+for i = 1, #KEYS do
+  local base = 3 + (i - 1) * 3
+  local limit = tonumber(ARGV[base + 1])
+  local len = math.max(1, tonumber(ARGV[base + 2]))
+  local start_arg = tonumber(ARGV[base + 3])
+  local e = redis.pcall('HMGET', KEYS[i], 's', 'c', 'p')
+  local c = { wrong = false }
+  local es, ec, ep = nil, 0, 0
+  if type(e) == 'table' and e.err then
+    c.wrong = true
+  elseif e[1] then
+    es = tonumber(e[1]); ec = tonumber(e[2]) or 0; ep = tonumber(e[3]) or 0
+  end
+  if not sliding then
+    local start = start_arg >= 0 and start_arg or idiv(now, len) * len
+    local stop = start + len
+    local current = (es == start) and ec or 0
+    c.room = current + cost <= limit
+    c.rem_counted = math.max(0, limit - current - cost)
+    c.rem_not = c.room and math.max(0, limit - current) or 0
+    c.reset = math.max(0, stop - now)
+    c.start = start; c.count = current + cost; c.prev = 0
+    c.expires = math.max(stop, now + 1)
+  else
+    local start = idiv(now, len) * len
+    local elapsed = now - start
+    local current, previous = 0, 0
+    if es == start then current = ec; previous = ep
+    elseif es == start - len then previous = ec end
+    local used = previous * (len - elapsed) + current * len
+    local cap = limit * len
+    local after = used + cost * len
+    c.room = after <= cap
+    c.rem_counted = c.room and idiv(cap - after, len) or 0
+    c.rem_not = (c.room and cap >= used) and idiv(cap - used, len) or 0
+    if c.room then
+      c.reset = len - elapsed
+    elseif current + cost <= limit and previous > 0 then
+      local t = len - idiv((limit - current - cost) * len, previous)
+      c.reset = math.max(1, t - elapsed)
+    else
+      local t = 0
+      if current > 0 and limit - cost < current then
+        t = len - idiv(math.max(0, limit - cost) * len, current)
+        if limit < cost then t = len end
+      end
+      c.reset = (len - elapsed) + t
+    end
+    c.start = start; c.count = current + cost; c.prev = previous
+    c.expires = start + 2 * len
+  end
+  admitted = admitted and c.room
+  checks[i] = c
+end
+local out = { admitted and 1 or 0 }
+for i = 1, #KEYS do
+  local c = checks[i]
+  if admitted then
+    if c.wrong then redis.call('DEL', KEYS[i]) end
+    redis.call('HSET', KEYS[i], 's', int(c.start), 'c', int(c.count), 'p', int(c.prev))
+    redis.call('PEXPIREAT', KEYS[i], int(c.expires))
+    out[#out + 1] = c.rem_counted
+  else
+    out[#out + 1] = c.rem_not
+  end
+  out[#out + 1] = c.reset
+end
+return out
+)lua";
+
+}  // namespace gh::redis::scripts

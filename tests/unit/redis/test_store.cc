@@ -1,0 +1,183 @@
+// redis_store against a real redis-server: same answers as the embedded store, exact
+// admission under concurrency from two workers, TTLs, locks, streams.
+#include "store/embedded/embedded_store.h"
+#include "store/redis/client.h"
+#include "store/redis/redis_store.h"
+#include "tests/redis/harness.h"
+#include "tests/unit/redis/run.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <random>
+#include <thread>
+
+namespace gh::redis {
+namespace {
+
+using gh::store::window_algorithm;
+using gh::store::window_spec;
+using testing::redis_process;
+using testing::run;
+using namespace std::chrono_literals;
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class RedisStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = redis_process::start();
+    ASSERT_TRUE(server_);
+    cfg_.host = "127.0.0.1";
+    cfg_.port = server_->port();
+    cfg_.timeout = 1000ms;
+    store_ = make_redis_store(cfg_);
+  }
+  std::unique_ptr<redis_process> server_;
+  redis_config cfg_;
+  std::shared_ptr<gh::store::Store> store_;
+  asio::io_context io_;
+};
+
+TEST_F(RedisStore, LimitMatchesEmbeddedStoreForFixedAndSlidingWindows) {
+  for (auto algorithm : {window_algorithm::fixed, window_algorithm::sliding}) {
+    gh::store::embedded_store embedded;
+    std::string tag = algorithm == window_algorithm::fixed ? "f" : "s";
+    std::vector<window_spec> specs = {{"rl:{" + tag + "}:short", 5, 1000ms},
+                                      {"rl:{" + tag + "}:long", 12, 3000ms}};
+    std::mt19937 rng(42);
+    int64_t now = wall_ms() + 10000;  // ahead of the clock: nothing expires mid-test
+    int admitted = 0;
+    for (int i = 0; i < 300; ++i) {
+      now += std::uniform_int_distribution<int64_t>(0, 120)(rng);
+      int64_t cost = std::uniform_int_distribution<int64_t>(1, 3)(rng);
+      auto want = run(io_, embedded.limit(specs, cost, algorithm, now));
+      auto got = run(io_, store_->limit(specs, cost, algorithm, now));
+      ASSERT_TRUE(want);
+      ASSERT_TRUE(got) << got.error().message();
+      ASSERT_EQ(got->admitted, want->admitted) << "call " << i << " " << tag;
+      admitted += got->admitted;
+      ASSERT_EQ(got->windows.size(), 2u);
+      for (std::size_t w = 0; w < 2; ++w) {
+        EXPECT_EQ(got->windows[w].remaining, want->windows[w].remaining) << i << " " << tag;
+        EXPECT_EQ(got->windows[w].reset, want->windows[w].reset) << i << " " << tag;
+        EXPECT_EQ(got->windows[w].limit, want->windows[w].limit);
+      }
+    }
+    EXPECT_GT(admitted, 20);   // the sequence exercised both outcomes
+    EXPECT_LT(admitted, 300);
+  }
+}
+
+TEST_F(RedisStore, LimitAdmitsExactlyTheLimitFromTwoWorkersUnderConcurrency) {
+  // Two worker threads, each with its own io_context (and so its own connection),
+  // 200 concurrent callers each, against 100 per minute: exactly 100 pass.
+  std::atomic<int> admitted{0}, refused{0}, failed{0};
+  int64_t now = wall_ms();
+  auto worker = [&] {
+    asio::io_context io;
+    int done = 0;
+    for (int i = 0; i < 200; ++i) {
+      asio::co_spawn(io, [&]() -> awaitable<void> {
+        window_spec spec{"rl:{exact}:minute", 100, 60000ms};
+        auto r = co_await store_->limit(std::span(&spec, 1), 1, window_algorithm::fixed, now);
+        if (!r) ++failed;
+        else if (r->admitted) ++admitted;
+        else ++refused;
+        if (++done == 200) io.stop();
+      }, asio::detached);
+    }
+    io.run();
+  };
+  std::thread a(worker), b(worker);
+  a.join();
+  b.join();
+  std::printf("exact limit: %d admitted, %d refused, %d failed\n", admitted.load(),
+              refused.load(), failed.load());
+  EXPECT_EQ(admitted.load(), 100);
+  EXPECT_EQ(refused.load(), 300);
+  EXPECT_EQ(failed.load(), 0);
+}
+
+TEST_F(RedisStore, IncrSetsTtlOnlyWhenItCreatesTheKey) {
+  auto v = run(io_, store_->incr("hits", 2, 5000ms));
+  ASSERT_TRUE(v);
+  EXPECT_EQ(*v, 2);
+  int pttl = std::atoi(server_->cli("PTTL hits").c_str());
+  EXPECT_GT(pttl, 4000);
+  EXPECT_LE(pttl, 5000);
+  server_->cli("PEXPIRE hits 100000");
+  v = run(io_, store_->incr("hits", 3, 5000ms));
+  ASSERT_TRUE(v);
+  EXPECT_EQ(*v, 5);
+  EXPECT_GT(std::atoi(server_->cli("PTTL hits").c_str()), 90000);  // not reset
+  v = run(io_, store_->incr("forever", 1, 0ms));
+  EXPECT_EQ(server_->cli("PTTL forever"), "-1\n");
+}
+
+TEST_F(RedisStore, KeyValueOperationsAndLocks) {
+  ASSERT_TRUE(run(io_, store_->set("a", "1", 0ms)));
+  ASSERT_TRUE(run(io_, store_->set("b", "2", 60000ms)));
+  auto a = run(io_, store_->get("a"));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(*a, "1");
+  EXPECT_EQ(*run(io_, store_->get("missing")), std::nullopt);
+  std::vector<std::string> keys = {"a", "missing", "b"};
+  auto many = run(io_, store_->get_many(keys));
+  ASSERT_TRUE(many);
+  EXPECT_EQ((*many)[0], "1");
+  EXPECT_EQ((*many)[1], std::nullopt);
+  EXPECT_EQ((*many)[2], "2");
+  EXPECT_GT(std::atoi(server_->cli("PTTL b").c_str()), 50000);
+
+  EXPECT_TRUE(*run(io_, store_->set_if_absent("lock", "owner-1", 30000ms)));
+  EXPECT_FALSE(*run(io_, store_->set_if_absent("lock", "owner-2", 30000ms)));
+  EXPECT_FALSE(*run(io_, store_->compare_and_delete("lock", "owner-2")));
+  EXPECT_TRUE(*run(io_, store_->compare_and_delete("lock", "owner-1")));
+  EXPECT_EQ(server_->cli("EXISTS lock"), "0\n");
+  ASSERT_TRUE(run(io_, store_->del("a")));
+  EXPECT_EQ(*run(io_, store_->get("a")), std::nullopt);
+}
+
+TEST_F(RedisStore, AppendedEventsAreReadBackWithConsumerGroupAndAcked) {
+  auto c = make_client(io_.get_executor(), cfg_);
+  const command create{"XGROUP", "CREATE", "gatehouse:events", "tail", "$", "MKSTREAM"};
+  ASSERT_TRUE(run(io_, c->exec("gatehouse:events", create)));
+  std::vector<gh::store::Store::event_fields> events;
+  for (int i = 0; i < 50; ++i) events.push_back({{"type", "mask"}, {"n", std::to_string(i)}});
+  ASSERT_TRUE(run(io_, store_->append_events("gatehouse:events", events, 1000)));
+  const command read{"XREADGROUP", "GROUP", "tail", "c1", "COUNT", "100", "BLOCK", "100",
+                     "STREAMS", "gatehouse:events", ">"};
+  auto r = run(io_, c->exec("gatehouse:events", read));
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->is_array());
+  const auto& entries = r->elements.at(0).elements.at(1).elements;
+  ASSERT_EQ(entries.size(), 50u);  // none lost
+  EXPECT_EQ(entries[7].elements[1].elements[3].str, "7");  // in order
+  command ack{"XACK", "gatehouse:events", "tail"};
+  for (const auto& e : entries) ack.arg(e.elements[0].str);
+  auto acked = run(io_, c->exec("gatehouse:events", ack));
+  ASSERT_TRUE(acked);
+  EXPECT_EQ(acked->integer, 50);
+  // MAXLEN ~ caps the stream (approximately, in whole macro nodes).
+  std::vector<gh::store::Store::event_fields> more(3000, {{"type", "x"}});
+  ASSERT_TRUE(run(io_, store_->append_events("gatehouse:events", more, 1000)));
+  EXPECT_LT(std::atoi(server_->cli("XLEN gatehouse:events").c_str()), 1300);
+  c->close();
+}
+
+TEST_F(RedisStore, ErrorsAreValuesWhenRedisIsDown) {
+  server_->kill();
+  auto r = run(io_, store_->incr("x", 1, 0ms));
+  ASSERT_FALSE(r);  // connection refused / unavailable, never an exception
+  auto l = run(io_, store_->limit(std::vector<window_spec>{{"k", 1, 1000ms}}, 1,
+                                  window_algorithm::fixed, wall_ms()));
+  EXPECT_FALSE(l);
+}
+
+}  // namespace
+}  // namespace gh::redis
