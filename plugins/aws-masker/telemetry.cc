@@ -1,0 +1,113 @@
+#include "telemetry.h"
+
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace gh::aws_masker {
+namespace {
+
+struct totals {
+  std::mutex mu;
+  std::set<const instance_counters*> live;
+  std::map<std::string, uint64_t> per_type;
+  uint64_t requests_masked = 0, requests_refused = 0, bytes_masked = 0, store_errors = 0,
+           restored = 0;
+  std::shared_ptr<event_sink> sink;
+};
+
+totals& global() {
+  static totals* t = new totals();  // never destroyed: counters may retire at exit
+  return *t;
+}
+
+}  // namespace
+
+instance_counters::instance_counters(std::vector<std::string> type_names)
+    : names_(std::move(type_names)),
+      per_type_(new std::atomic<uint64_t>[names_.size()]) {
+  for (std::size_t i = 0; i < names_.size(); ++i) per_type_[i] = 0;
+  std::lock_guard lock(global().mu);
+  global().live.insert(this);
+}
+
+instance_counters::~instance_counters() {
+  totals& g = global();
+  std::lock_guard lock(g.mu);
+  g.live.erase(this);
+  for (std::size_t i = 0; i < names_.size(); ++i) g.per_type[names_[i]] += per_type_[i];
+  g.requests_masked += requests_masked;
+  g.requests_refused += requests_refused;
+  g.bytes_masked += bytes_masked;
+  g.store_errors += store_errors;
+  g.restored += tokens_restored_responses;
+}
+
+void instance_counters::add_type(std::size_t type, uint64_t n) noexcept {
+  if (type < names_.size()) per_type_[type].fetch_add(n, std::memory_order_relaxed);
+}
+
+uint64_t instance_counters::type_count(std::size_t type) const noexcept {
+  return type < names_.size() ? per_type_[type].load(std::memory_order_relaxed) : 0;
+}
+
+std::string render_metrics() {
+  totals& g = global();
+  std::lock_guard lock(g.mu);
+  std::map<std::string, uint64_t> per_type = g.per_type;
+  uint64_t masked = g.requests_masked, refused = g.requests_refused, bytes = g.bytes_masked,
+           store_err = g.store_errors, restored = g.restored;
+  for (const instance_counters* c : g.live) {
+    for (std::size_t i = 0; i < c->type_names().size(); ++i) per_type[c->type_names()[i]] += c->type_count(i);
+    masked += c->requests_masked;
+    refused += c->requests_refused;
+    bytes += c->bytes_masked;
+    store_err += c->store_errors;
+    restored += c->tokens_restored_responses;
+  }
+  std::string out;
+  out += "# HELP gatehouse_aws_masker_identifiers_total AWS identifiers masked, by type.\n";
+  out += "# TYPE gatehouse_aws_masker_identifiers_total counter\n";
+  for (const auto& [type, n] : per_type) {
+    if (n == 0) continue;
+    out += "gatehouse_aws_masker_identifiers_total{type=\"" + type + "\"} " + std::to_string(n) + "\n";
+  }
+  out += "# HELP gatehouse_aws_masker_requests_total Requests seen by aws-masker, by outcome.\n";
+  out += "# TYPE gatehouse_aws_masker_requests_total counter\n";
+  out += "gatehouse_aws_masker_requests_total{outcome=\"masked\"} " + std::to_string(masked) + "\n";
+  out += "gatehouse_aws_masker_requests_total{outcome=\"refused\"} " + std::to_string(refused) + "\n";
+  out += "# HELP gatehouse_aws_masker_bytes_total Request body bytes masked.\n";
+  out += "# TYPE gatehouse_aws_masker_bytes_total counter\n";
+  out += "gatehouse_aws_masker_bytes_total " + std::to_string(bytes) + "\n";
+  out += "# HELP gatehouse_aws_masker_store_errors_total Mapping store failures.\n";
+  out += "# TYPE gatehouse_aws_masker_store_errors_total counter\n";
+  out += "gatehouse_aws_masker_store_errors_total " + std::to_string(store_err) + "\n";
+  out += "# HELP gatehouse_aws_masker_restored_responses_total Responses restored.\n";
+  out += "# TYPE gatehouse_aws_masker_restored_responses_total counter\n";
+  out += "gatehouse_aws_masker_restored_responses_total " + std::to_string(restored) + "\n";
+  return out;
+}
+
+store::Store::event_fields to_fields(const masking_event& e) {
+  store::Store::event_fields f;
+  f.emplace_back("request_id", e.request_id);
+  f.emplace_back("scope", e.scope);
+  f.emplace_back("outcome", e.outcome);
+  f.emplace_back("bytes_in", std::to_string(e.bytes_in));
+  f.emplace_back("bytes_out", std::to_string(e.bytes_out));
+  f.emplace_back("micros", std::to_string(e.micros));
+  for (const auto& [type, n] : e.counts) f.emplace_back("count." + type, std::to_string(n));
+  return f;
+}
+
+void set_event_sink(std::shared_ptr<event_sink> sink) {
+  std::lock_guard lock(global().mu);
+  global().sink = std::move(sink);
+}
+
+std::shared_ptr<event_sink> current_event_sink() {
+  std::lock_guard lock(global().mu);
+  return global().sink;
+}
+
+}  // namespace gh::aws_masker

@@ -1,0 +1,70 @@
+// Counters and masking events of aws-masker, for /metrics and the store's event stream.
+//
+// Counters are per plugin instance (atomics, no lock on the request path) and survive a
+// config reload: a retiring instance folds its counts into process-wide totals.
+// render_metrics() (called by the admin API at scrape time) sums both into Prometheus
+// lines. A masking_event carries counts, sizes and timing only — never an original value
+// or a token-to-original pair. Events go to an event_sink that the server installs
+// (set_event_sink), which batches them to Store::append_events; none is installed by
+// default and publishing never blocks the request.
+#pragma once
+
+#include "store/store.h"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gh::aws_masker {
+
+class instance_counters {
+ public:
+  explicit instance_counters(std::vector<std::string> type_names);
+  ~instance_counters();  // folds into the process totals
+  instance_counters(const instance_counters&) = delete;
+  instance_counters& operator=(const instance_counters&) = delete;
+
+  void add_type(std::size_t type, uint64_t n) noexcept;
+  std::atomic<uint64_t> requests_masked{0};
+  std::atomic<uint64_t> requests_refused{0};
+  std::atomic<uint64_t> bytes_masked{0};
+  std::atomic<uint64_t> store_errors{0};
+  std::atomic<uint64_t> tokens_restored_responses{0};
+
+  const std::vector<std::string>& type_names() const noexcept { return names_; }
+  uint64_t type_count(std::size_t type) const noexcept;
+
+ private:
+  std::vector<std::string> names_;
+  std::unique_ptr<std::atomic<uint64_t>[]> per_type_;
+};
+
+// Prometheus text for every aws-masker instance, past and present.
+std::string render_metrics();
+
+struct masking_event {
+  std::string request_id;
+  std::string scope;  // request | consumer | global
+  std::vector<std::pair<std::string, uint32_t>> counts;  // type -> identifiers masked
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  uint64_t micros = 0;
+  std::string outcome;  // masked | refused
+};
+
+// The fields of `e` as one Store::append_events entry.
+store::Store::event_fields to_fields(const masking_event& e);
+
+class event_sink {
+ public:
+  virtual ~event_sink() = default;
+  // Called on the worker thread in the log phase; must not block.
+  virtual void submit(const std::string& stream, std::size_t max_len, masking_event e) = 0;
+};
+void set_event_sink(std::shared_ptr<event_sink> sink);
+std::shared_ptr<event_sink> current_event_sink();
+
+}  // namespace gh::aws_masker
