@@ -177,7 +177,6 @@ class CorsPlugin final : public plugin::Plugin {
     if (private_network_ && ctx.req.headers.get("Access-Control-Request-Private-Network") == "true") {
       h.set("Access-Control-Allow-Private-Network", "true");
     }
-    h.set("Content-Length", "0");
     ctx.exit_with_body(200, "", std::move(h));
     return Flow::respond;
   }
