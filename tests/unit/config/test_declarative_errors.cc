@@ -290,6 +290,16 @@ TEST(DeclarativeErrors, JsonTextLoadsLikeYaml) {
   EXPECT_FALSE(r.config.routes[0].strip_path);
 }
 
+TEST(DeclarativeErrors, TruncatedOrDeepJsonIsRefusedWithErrors) {
+  std::string json = R"({"_format_version": "3.0", "services": [{"name": "a", "host": "x"}]})";
+  for (std::size_t cut = 1; cut < json.size(); ++cut)
+    EXPECT_NO_THROW(load(json.substr(0, cut)));
+  EXPECT_FALSE(load(json.substr(0, json.size() - 1)).ok());
+  std::string deep = R"({"_format_version": "3.0", "_ignore": )" + std::string(5000, '[') +
+                     std::string(5000, ']') + "}";
+  EXPECT_FALSE(load(deep).ok());
+}
+
 TEST(DeclarativeErrors, CommentAndIgnoreAreAllowedOnEntitiesAndTyped) {
   auto ok = load(v3("_comment: top\nservices:\n- {name: a, host: x, _comment: c, _ignore: [1, {a: b}]}\n"));
   EXPECT_TRUE(ok.ok()) << format_errors(ok, "t");
