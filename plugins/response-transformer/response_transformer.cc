@@ -75,6 +75,11 @@ class ResponseTransformerPlugin final : public plugin::Plugin {
     }
   }
 
+  // The core calls body_filter only for plugins that ask for the body.
+  plugin::BodyMode response_body_mode() const noexcept override {
+    return rules_.has_json() ? plugin::BodyMode::stream : plugin::BodyMode::none;
+  }
+
   // Per chunk: holds the JSON body back and emits it transformed at end of stream.
   void body_filter(Context& ctx, std::string& chunk, bool end_of_stream) const override {
     auto* st = ctx.find_state<BodyState>(this);

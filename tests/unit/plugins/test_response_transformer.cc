@@ -60,6 +60,7 @@ TEST_F(ResponseTransformer, HeadersRemoveRenameReplaceAddAppendInKongOrder) {
     "add": {"headers": ["X-Added:1", "Content-Type:ignored"]},
     "append": {"headers": ["X-Added:2"]}
   })");
+  EXPECT_EQ(p->response_body_mode(), plugin::BodyMode::none);  // headers only: body untouched
   respond(*p);
   auto& h = ctx.resp.headers;
   EXPECT_FALSE(h.has("X-Drop"));
@@ -88,6 +89,7 @@ TEST_F(ResponseTransformer, JsonBodyTransformedAcrossChunksAndContentLengthRemov
     "add": {"json": ["flag:true", "count:99"], "json_types": ["boolean", "number"]},
     "append": {"json": ["tags:b"]}
   })");
+  EXPECT_EQ(p->response_body_mode(), plugin::BodyMode::stream);
   respond(*p, "application/json; charset=utf-8");
   EXPECT_FALSE(ctx.resp.headers.has("Content-Length"));
   std::string out = stream(*p, {R"({"secret":"s","old":1,)", R"("count":3,"tags":"a"})", ""});
