@@ -162,11 +162,27 @@ std::shared_ptr<client> detail::make_sentinel_client(executor ex, const redis_co
   opts_watch.resolve = [nodes, next]() -> awaitable<result<host_port>> {
     co_return nodes[(*next)++ % nodes.size()];  // round robin: a dead sentinel is skipped
   };
+  // +switch-master ends a failover; +promoted-slave comes earlier (the replica already
+  // answers as master and Sentinel already reports it), so following it shortens the
+  // window in which writes still reach the old master and are lost when it is demoted.
+  // One channel per SUBSCRIBE: the handshake expects one reply per command.
   opts_watch.on_connect.push_back(command{"SUBSCRIBE", "+switch-master"});
+  opts_watch.on_connect.push_back(command{"SUBSCRIBE", "+promoted-slave"});
   opts_watch.on_push = [weak, master](reply&& r) {
     if (!r.is_array() || r.elements.size() != 3 || r.elements[0].str != "message") return;
-    std::string_view payload = r.elements[2].str;  // "<name> <old ip> <old port> <new ip> <new port>"
-    if (payload.substr(0, payload.find(' ')) != master) return;
+    std::string_view channel = r.elements[1].str;
+    std::string_view payload = r.elements[2].str;
+    std::string_view name;
+    if (channel == "+switch-master") {
+      name = payload.substr(0, payload.find(' '));  // "<name> <old ip> <old port> <new ip> <new port>"
+    } else {
+      // "slave <id> <ip> <port> @ <name> <master ip> <master port>"
+      auto at = payload.find(" @ ");
+      if (at == std::string_view::npos) return;
+      name = payload.substr(at + 3);
+      name = name.substr(0, name.find(' '));
+    }
+    if (name != master) return;
     if (auto c = weak.lock()) c->reset();
   };
   auto watcher = connection::create(ex, std::move(opts_watch));

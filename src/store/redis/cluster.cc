@@ -54,6 +54,7 @@ class cluster_client final : public client, public std::enable_shared_from_this<
     uint16_t slot = key.empty() ? static_cast<uint16_t>(round_robin_++ % 16384) : key_slot(key);
     uint16_t target = slots_[slot];
     bool asking = false;
+    uint16_t previous = no_node;
     boost::system::error_code last = errc::redirections;
     for (int attempt = 0; attempt <= cfg_.cluster_max_redirections; ++attempt) {
       if (target == no_node) {
@@ -100,7 +101,14 @@ class cluster_client final : public client, public std::enable_shared_from_this<
       host_port to;
       if (redirect->error_is("MOVED") && parse_redirect(redirect->str, to)) {
         ++moved_;
-        target = node_index(to);
+        uint16_t next = node_index(to);
+        if (next == previous) {
+          // Bounced back (a slot handover applied to one node but not yet the other).
+          asio::steady_timer pause(ex_, milliseconds(10));
+          co_await pause.async_wait(use_tuple);
+        }
+        previous = target;
+        target = next;
         slots_[slot] = target;
         if (!refreshing_) asio::co_spawn(ex_, refresh_detached(), asio::detached);
       } else if (redirect->error_is("ASK ") && parse_redirect(redirect->str, to)) {
