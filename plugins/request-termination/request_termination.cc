@@ -30,11 +30,11 @@ const Schema& config_schema() {
     });
     s.check([](const json::object& c, std::vector<plugin::SchemaError>& errors) {
       if (present(c, "message") && (present(c, "content_type") || present(c, "body"))) {
-        errors.push_back({"@entity", "message cannot be used with content_type or body"});
+        errors.push_back({"", "message cannot be used with content_type or body"});
       } else if (present(c, "content_type") && !present(c, "body")) {
-        errors.push_back({"@entity", "content_type requires a body"});
+        errors.push_back({"", "content_type requires a body"});
       } else if (get_bool(c, "echo") && (present(c, "content_type") || present(c, "body"))) {
-        errors.push_back({"@entity", "echo cannot be used with content_type and body"});
+        errors.push_back({"", "echo cannot be used with content_type and body"});
       }
     });
     return s;

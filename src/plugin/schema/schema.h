@@ -18,7 +18,10 @@
 //   s.validate(config, errors);
 //
 // Error paths: a field inside a record is "parent.child"; an element of an array is
-// reported on the array's own path (as Kong's flattened errors do for scalars).
+// reported on the array's own path (as Kong's flattened errors do for scalars). Two
+// special paths: "@entity" for entity checks (Kong reports those on the plugin entity's
+// "@entity", naming 'config.x' fields), and "" for a check on the config record as a
+// whole (Kong's record custom_validator, reported on "config").
 #pragma once
 
 #include "plugin/plugin.h"
