@@ -49,14 +49,28 @@ struct bucket {
     }
   }
 
+  // Buckets with few prefixes (the usual case: a handful of routes per host) compare
+  // them directly; hashing a substring per distinct length costs more there.
+  static constexpr std::size_t direct_compare_limit = 8;
+  std::vector<std::pair<std::string_view, const id_list*>> few;
+
   void finish() {
     std::sort(prefix_lengths.begin(), prefix_lengths.end());
     prefix_lengths.erase(std::unique(prefix_lengths.begin(), prefix_lengths.end()),
                          prefix_lengths.end());
+    if (prefixes.size() <= direct_compare_limit) {
+      for (const auto& [prefix, ids] : prefixes) few.emplace_back(prefix, &ids);
+    }
   }
 
   void collect(std::string_view path, id_list& out) const {
     out.insert(out.end(), always.begin(), always.end());
+    if (!few.empty() || prefixes.empty()) {
+      for (const auto& [prefix, ids] : few) {
+        if (path.starts_with(prefix)) out.insert(out.end(), ids->begin(), ids->end());
+      }
+      return;
+    }
     for (std::size_t len : prefix_lengths) {
       if (len > path.size()) break;
       auto it = prefixes.find(path.substr(0, len));
@@ -155,10 +169,10 @@ std::optional<route_match> route_table::match(const match_input& in) const {
   normalize_path_into(in.path, normalized);
   candidates.clear();
   index_->collect(in.host, normalized, candidates);
-  if (candidates.size() > 1) {
+  if (candidates.size() > 1 && !std::is_sorted(candidates.begin(), candidates.end())) {
     std::sort(candidates.begin(), candidates.end());
-    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   }
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
   detail::request_view req{in.method, in.host, in.port, normalized, &in.headers};
   for (std::uint32_t id : candidates) {

@@ -105,7 +105,13 @@ bool has_protocol(const config::Route& route, std::string_view p) {
 
 void normalize_path_into(std::string_view path, std::string& out) {
   out.clear();
-  if (path.empty() || path == "/") {
+  // Fast path (most requests): nothing to decode, no dot, no "//" -> copy as is.
+  bool clean = true;
+  for (std::size_t i = 0; i < path.size() && clean; ++i) {
+    char c = path[i];
+    clean = c != '%' && c != '.' && !(c == '/' && i + 1 < path.size() && path[i + 1] == '/');
+  }
+  if (clean) {
     out.append(path);
     return;
   }

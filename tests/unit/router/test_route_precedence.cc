@@ -229,8 +229,11 @@ TEST(RouteIndex, IndexedLookupAgreesWithALinearScanOnRandomConfigs) {
   std::mt19937 rng(12345);
   const std::vector<std::string> hosts = {"a.test", "b.test", "*.a.test", "x.*", "x.a.test",
                                           "b.test:8080", "*.test"};
+  // More than 8 distinct prefixes, so busy buckets use the per-length hash lookup and
+  // quiet ones the direct comparison.
   const std::vector<std::string> paths = {"/", "/api", "/api/v1", "/apix", "~/api/v\\d+$",
-                                          "~/a", "/static/", "~/(?<x>s)tatic"};
+                                          "~/a", "/static/", "~/(?<x>s)tatic", "/b", "/b/c",
+                                          "/c", "/c/d/e", "/dd", "/e/f", "/static/a"};
   const std::vector<std::string> methods = {"GET", "POST"};
   auto pick = [&](const auto& v) { return v[rng() % v.size()]; };
 
@@ -239,7 +242,7 @@ TEST(RouteIndex, IndexedLookupAgreesWithALinearScanOnRandomConfigs) {
     config::Service svc;
     svc.id = "svc";
     cfg.services.push_back(svc);
-    for (int i = 0; i < 60; ++i) {
+    for (int i = 0; i < 80; ++i) {
       config::Route r;
       r.id = "route-" + std::to_string(round) + "-" + std::to_string(i);
       r.service_id = "svc";
@@ -260,7 +263,8 @@ TEST(RouteIndex, IndexedLookupAgreesWithALinearScanOnRandomConfigs) {
     const std::vector<std::string> req_hosts = {"a.test", "b.test", "q.a.test", "x.a.test",
                                                 "x.org", "", "c.test"};
     const std::vector<std::string> req_paths = {"/", "/api", "/api/v1/x", "/api/v2",
-                                                "/apixy", "/static/a", "/a/../static/b", "/z"};
+                                                "/apixy", "/static/a", "/a/../static/b", "/z",
+                                                "/b/c/d", "/c/d/e", "/dd", "/e/f/g", "/b"};
     for (int q = 0; q < 200; ++q) {
       Headers h;
       if (rng() % 2) h.add("X-V", "1");

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace gh::router {
 namespace {
 
@@ -28,6 +30,22 @@ TEST(NormalizePath, RemovesDotSegmentsAndMergesSlashes) {
   EXPECT_EQ(normalize_path("/a/%2e%2E/b"), "/b");
   EXPECT_EQ(normalize_path("/route./req"), "/route./req");
   EXPECT_EQ(normalize_path("/.."), "/");
+}
+
+TEST(NormalizePath, RandomPathsNormalizeToAFixedPointWithoutDotSegmentsOrDoubleSlashes) {
+  std::mt19937 rng(7);
+  const std::string alphabet = "/./a%2eEF5";
+  for (int i = 0; i < 20000; ++i) {
+    std::string in = "/";
+    std::size_t len = rng() % 24;
+    for (std::size_t j = 0; j < len; ++j) in.push_back(alphabet[rng() % alphabet.size()]);
+    std::string once = normalize_path(in);
+    ASSERT_EQ(normalize_path(once), once) << in;
+    ASSERT_EQ(once.find("//"), std::string::npos) << in;
+    ASSERT_EQ(once.find("/./"), std::string::npos) << in;
+    ASSERT_EQ(once.find("/../"), std::string::npos) << in;
+    ASSERT_FALSE(once.ends_with("/.") || once.ends_with("/..")) << in;
+  }
 }
 
 TEST(EscapePath, EncodesOnlyBytesOutsideKongsSafeSet) {
