@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <hs/hs.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace gh::aws_masker {
@@ -101,15 +102,21 @@ bool ipv6_ok(std::string_view cand) {
   buf[cand.size()] = '\0';
   unsigned char out[16];
   if (inet_pton(AF_INET6, buf, out) != 1) return false;
-  int groups = 0;  // non-empty hex groups: "::", "::1", "a::" are not addresses we mask
-  bool in_group = false;
+  // Non-empty hex groups: "::", "::1", "a::b" (C++ scopes) are not addresses we mask;
+  // two groups count only when one is long ("fe80::1").
+  int groups = 0;
+  std::size_t run = 0, longest = 0;
   for (char c : cand) {
-    bool h = is_hex(c);
-    if (h && !in_group) ++groups;
-    in_group = h;
+    if (is_hex(c)) {
+      if (run++ == 0) ++groups;
+      longest = std::max(longest, run);
+    } else {
+      run = 0;
+    }
   }
   static const unsigned char zero[16] = {};
-  return groups >= 2 && std::memcmp(out, zero, 16) != 0;
+  bool enough = groups >= 3 || (groups == 2 && longest >= 3);
+  return enough && std::memcmp(out, zero, 16) != 0;
 }
 
 bool check_ipv6(std::string_view t, std::size_t s, std::size_t, check_result& r) {
