@@ -150,7 +150,7 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
   std::vector<match> found;
   std::vector<match> extra;
   std::string decoded;
-  std::vector<uint32_t> offsets;
+  std::vector<json_text::escape_mark> offsets;
   for (const string_item& it : items) {
     if (it.skip || it.end == it.begin) continue;
     std::string_view raw = in.substr(it.begin, it.end - it.begin);
@@ -165,8 +165,8 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
     }
     engine.find(text, found, &extra);
     for (const match& m : found) {
-      todo.push_back({it.begin + (it.escaped ? offsets[m.begin] : m.begin),
-                      it.begin + (it.escaped ? offsets[m.end] : m.end), m.type,
+      todo.push_back({it.begin + (it.escaped ? json_text::raw_offset(offsets, m.begin) : m.begin),
+                      it.begin + (it.escaped ? json_text::raw_offset(offsets, m.end) : m.end), m.type,
                       std::string(text.substr(m.begin, m.end - m.begin))});
     }
   }

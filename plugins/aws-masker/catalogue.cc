@@ -164,17 +164,26 @@ bool check_bucket_at(std::string_view t, std::size_t b, check_result& r) {
   return true;
 }
 
+// `s` is at the ".s3" of a virtual-hosted S3 host: the bucket is the name before it.
 bool check_bucket_before(std::string_view t, std::size_t s, std::size_t e, check_result& r) {
-  if (is_host_char(before(t, s)) || !name_ends(t, e)) return false;
-  std::string_view host = t.substr(s, e - s);
-  std::size_t pos = std::string_view::npos;
-  for (std::size_t i = host.find(".s3"); i != std::string_view::npos; i = host.find(".s3", i + 1)) {
-    char c = at(host, i + 3);
-    if (c == '.' || c == '-') pos = i;
-  }
-  if (pos == std::string_view::npos || !valid_bucket(host.substr(0, pos))) return false;
-  r.from = s;
-  r.to = s + pos;
+  if (!name_ends(t, e)) return false;
+  std::size_t b = s;
+  while (b > 0 && is_bucket_char(t[b - 1])) --b;
+  if (is_host_char(before(t, b)) || !valid_bucket(t.substr(b, s - b))) return false;
+  r.from = b;
+  r.to = s;
+  return true;
+}
+
+// `s` is at the ".rds.amazonaws.com"-style suffix: the host starts further left.
+bool check_host_suffix(std::string_view t, std::size_t s, std::size_t e, check_result& r) {
+  if (!name_ends(t, e)) return false;
+  std::size_t b = s;
+  while (b > 0 && (is_alnum(t[b - 1]) || t[b - 1] == '-' || t[b - 1] == '.')) --b;
+  while (b < s && !is_alnum(t[b])) ++b;
+  if (b == s || before(t, b) == '_') return false;
+  r.from = b;
+  r.to = e;
   return true;
 }
 
@@ -243,8 +252,8 @@ const std::vector<pattern_def>& default_catalogue() {
         {"BUCKET", R"(arn:aws(?:-cn|-us-gov)?:s3:::)", 0, check::s3_arn, 6},
         {"BUCKET", R"(s3[an]?://)", 0, check::bucket_after, 6},
         {"BUCKET", R"(s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?/)", 0, check::bucket_after, 6},
-        {"BUCKET", R"([a-z0-9][a-z0-9.-]*\.s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?)", 0,
-         check::bucket_before, 6},
+        {"BUCKET", R"(\.s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?)", 0, check::bucket_before,
+         6},
         {"ACCOUNT", R"(\d{12})", 0, check::account, 1},
         {"ACCESS_KEY",
          "(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}", 0,
@@ -258,17 +267,15 @@ const std::vector<pattern_def>& default_catalogue() {
          7},
         {"PUBLIC_IP", R"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})", 0, check::ipv4, 2},
         {"IPV6", R"(::|[0-9a-f]{1,4}:[0-9a-f]{0,4}:)", kCaseless, check::ipv6, 2},
-        {"RDS_HOST", R"([a-z0-9][a-z0-9.-]*\.rds\.amazonaws\.com(?:\.cn)?)", kCaseless,
-         check::host, 4},
-        {"ELB_HOST", R"([a-z0-9][a-z0-9.-]*\.elb\.(?:[a-z0-9-]+\.)?amazonaws\.com(?:\.cn)?)",
-         kCaseless, check::host, 4},
+        {"RDS_HOST", R"(\.rds\.amazonaws\.com(?:\.cn)?)", kCaseless, check::host_suffix, 4},
+        {"ELB_HOST", R"(\.elb\.(?:[a-z0-9-]+\.)?amazonaws\.com(?:\.cn)?)", kCaseless,
+         check::host_suffix, 4},
         {"APIGW_HOST", R"([a-z0-9]{10}\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?)",
          kCaseless, check::host, 4},
-        {"CLOUDFRONT_HOST", R"([a-z0-9]+\.cloudfront\.net)", kCaseless, check::host, 4},
-        {"EKS_HOST", R"([a-z0-9][a-z0-9.-]*\.eks\.amazonaws\.com(?:\.cn)?)", kCaseless,
-         check::host, 4},
-        {"ELASTICACHE_HOST", R"([a-z0-9][a-z0-9.-]*\.cache\.amazonaws\.com(?:\.cn)?)", kCaseless,
-         check::host, 4},
+        {"CLOUDFRONT_HOST", R"(\.cloudfront\.net)", kCaseless, check::host_suffix, 4},
+        {"EKS_HOST", R"(\.eks\.amazonaws\.com(?:\.cn)?)", kCaseless, check::host_suffix, 4},
+        {"ELASTICACHE_HOST", R"(\.cache\.amazonaws\.com(?:\.cn)?)", kCaseless,
+         check::host_suffix, 4},
         {"EC2_HOST",
          R"(ec2-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.(?:[a-z0-9-]+\.)?compute(?:-1)?\.amazonaws\.com(?:\.cn)?)",
          kCaseless, check::host, 4},
@@ -323,6 +330,8 @@ bool apply_check(check kind, std::string_view t, std::size_t s, std::size_t e, c
       return check_bucket_before(t, s, e, r);
     case check::host:
       return !is_host_char(before(t, s)) && name_ends(t, e);
+    case check::host_suffix:
+      return check_host_suffix(t, s, e, r);
     case check::secret_value:
       return check_value(t, e, is_b64, 40, 40, r) && !(at(t, r.to) == '=');
     case check::token_value:

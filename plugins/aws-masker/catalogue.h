@@ -26,8 +26,9 @@ enum class check : uint8_t {
   arn,             // prefix; extends over the resource part
   s3_arn,          // "arn:aws:s3:::" prefix; the bucket follows
   bucket_after,    // "s3://" or path-style host + "/" prefix; the bucket follows
-  bucket_before,   // virtual-hosted "<bucket>.s3...amazonaws.com"; bucket is the head
+  bucket_before,   // ".s3...amazonaws.com" of a virtual-hosted URL; the bucket is before it
   host,            // a whole AWS hostname
+  host_suffix,     // ".rds.amazonaws.com"-style suffix; the host extends to the left
   secret_value,    // key-name prefix; a 40-char secret access key follows
   token_value,     // key-name prefix; a session token follows
   token_prefix,    // a session token recognised by its own first bytes

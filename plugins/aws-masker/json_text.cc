@@ -1,5 +1,6 @@
 #include "json_text.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace gh::aws_masker::json_text {
@@ -123,57 +124,57 @@ bool find_member(std::string_view t, std::size_t pos, std::string_view key, std:
   return false;
 }
 
-bool unescape(std::string_view raw, std::string& out, std::vector<uint32_t>* offsets) {
+bool unescape(std::string_view raw, std::string& out, std::vector<escape_mark>* marks) {
   out.clear();
-  if (offsets != nullptr) offsets->clear();
+  out.reserve(raw.size());
+  if (marks != nullptr) marks->clear();
   std::size_t i = 0;
-  auto mark = [&](std::size_t from, std::size_t before) {
-    if (offsets == nullptr) return;
-    for (std::size_t k = before; k < out.size(); ++k) offsets->push_back(static_cast<uint32_t>(from));
-  };
   while (i < raw.size()) {
-    std::size_t before = out.size();
-    std::size_t start = i;
-    char c = raw[i];
-    if (c != '\\') {
-      out += c;
-      ++i;
-    } else {
-      if (i + 1 >= raw.size()) return false;
-      char e = raw[i + 1];
-      i += 2;
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          unsigned cp = 0;
-          if (!read_u16(raw, i, cp)) return false;
-          i += 4;
-          if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= raw.size() && raw[i] == '\\' &&
-              raw[i + 1] == 'u') {
-            unsigned lo = 0;
-            if (read_u16(raw, i + 2, lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
-              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-              i += 6;
-            }
+    const void* bs = std::memchr(raw.data() + i, '\\', raw.size() - i);
+    std::size_t j = bs == nullptr ? raw.size() : static_cast<std::size_t>(static_cast<const char*>(bs) - raw.data());
+    out.append(raw.substr(i, j - i));
+    i = j;
+    if (i >= raw.size()) break;
+    if (i + 1 >= raw.size()) return false;
+    char e = raw[i + 1];
+    i += 2;
+    switch (e) {
+      case '"': out += '"'; break;
+      case '\\': out += '\\'; break;
+      case '/': out += '/'; break;
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'u': {
+        unsigned cp = 0;
+        if (!read_u16(raw, i, cp)) return false;
+        i += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= raw.size() && raw[i] == '\\' && raw[i + 1] == 'u') {
+          unsigned lo = 0;
+          if (read_u16(raw, i + 2, lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            i += 6;
           }
-          put_utf8(cp, out);  // a lone surrogate becomes WTF-8; re-escaped only if changed
-          break;
         }
-        default:
-          return false;
+        put_utf8(cp, out);  // a lone surrogate becomes WTF-8
+        break;
       }
+      default:
+        return false;
     }
-    mark(start, before);
+    if (marks != nullptr) marks->push_back({static_cast<uint32_t>(out.size()), static_cast<uint32_t>(i)});
   }
-  if (offsets != nullptr) offsets->push_back(static_cast<uint32_t>(raw.size()));
   return true;
+}
+
+std::size_t raw_offset(const std::vector<escape_mark>& marks, std::size_t decoded) noexcept {
+  auto it = std::upper_bound(marks.begin(), marks.end(), decoded,
+                             [](std::size_t d, const escape_mark& m) { return d < m.decoded_end; });
+  if (it == marks.begin()) return decoded;
+  --it;
+  return it->raw_end + (decoded - it->decoded_end);
 }
 
 bool needs_escape(std::string_view s) noexcept {

@@ -27,10 +27,17 @@ std::size_t skip_value(std::string_view t, std::size_t pos) noexcept;
 bool find_member(std::string_view t, std::size_t pos, std::string_view key, std::size_t& begin,
                  std::size_t& end) noexcept;
 
-// Decodes the contents of a JSON string (between the quotes). When `offsets` is given,
-// offsets[i] is where decoded byte i's escape (or byte) starts in `raw`, and
-// offsets[out.size()] == raw.size(). False on a malformed escape.
-bool unescape(std::string_view raw, std::string& out, std::vector<uint32_t>* offsets = nullptr);
+// Where one escape sequence ended, in decoded and in raw bytes.
+struct escape_mark {
+  uint32_t decoded_end;
+  uint32_t raw_end;
+};
+// Decodes the contents of a JSON string (between the quotes). When `marks` is given, it
+// receives one entry per escape so raw_offset() can map decoded positions back. False on
+// a malformed escape.
+bool unescape(std::string_view raw, std::string& out, std::vector<escape_mark>* marks = nullptr);
+// The raw offset of decoded position `decoded` (not inside a multi-byte \u sequence).
+std::size_t raw_offset(const std::vector<escape_mark>& marks, std::size_t decoded) noexcept;
 // Appends `s` escaped for the inside of a JSON string.
 void escape_append(std::string_view s, std::string& out);
 bool needs_escape(std::string_view s) noexcept;
