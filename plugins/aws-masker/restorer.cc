@@ -211,6 +211,12 @@ void sse_restorer::on_event(std::string_view ev, std::string& out) {
     return;
   }
   std::string_view raw = json.substr(fb + 1, fe - fb - 2);
+  auto held = blocks_.find(index);
+  if ((held == blocks_.end() || held->second.restorer.held() == 0) &&
+      raw.find('A') == std::string_view::npos) {
+    out.append(ev);  // no token can start here and nothing is carried: as is
+    return;
+  }
   if (!json_text::unescape(raw, decoded_)) {
     out.append(ev);
     return;
