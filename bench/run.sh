@@ -1,0 +1,311 @@
+#!/usr/bin/env bash
+# Load benchmark: gatehouse against nginx and HAProxy (and the upstream served directly), all on
+# loopback, driven by wrk in interleaved rounds; prints medians and ratios as a markdown table
+# and writes it to bench/results/latest.md. Installs nothing (`make bench` installs the tools).
+#
+#   bench/run.sh [path/to/gatehouse]
+#
+# Environment:
+#   BENCH_ROUNDS=5        rounds; every round runs every scenario against every peer
+#   BENCH_DURATION=5      seconds per wrk run
+#   BENCH_CONNECTIONS=50  wrk connections for the ordinary scenarios (c1000 uses 1000)
+#   BENCH_SCENARIOS="small 1k 64k c1000 plugins"   subset to run
+#   BENCH_PROXY_CPU=0 BENCH_LOAD_CPU=1   CPU placement (see docs/benchmarks.md)
+#   BENCH_KEEP=1          keep the work directory (configs, logs, raw wrk output)
+#
+# A peer that is missing or fails to start is reported as n/a; the other peers still run.
+set -uo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GATEHOUSE_BIN=${1:-$REPO/build/gatehouse}
+[[ $GATEHOUSE_BIN = /* ]] || GATEHOUSE_BIN=$PWD/$GATEHOUSE_BIN
+ROUNDS=${BENCH_ROUNDS:-5}
+DURATION=${BENCH_DURATION:-5}
+CONNECTIONS=${BENCH_CONNECTIONS:-50}
+SCENARIOS_WANTED=${BENCH_SCENARIOS:-"small 1k 64k c1000 plugins"}
+PROXY_CPU=${BENCH_PROXY_CPU:-0}
+LOAD_CPU=${BENCH_LOAD_CPU:-1}
+API_KEY=bench-key-7f3a9c
+RESULTS_DIR=$REPO/bench/results
+NCPU=$(nproc)
+if (( NCPU < 2 )); then PROXY_CPU=0; LOAD_CPU=0; fi
+
+for tool in wrk nginx haproxy taskset python3; do
+  command -v "$tool" >/dev/null || { echo "bench: '$tool' not found (run: scripts/install-deps.sh --bench)" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d /tmp/gatehouse-bench.XXXXXX)
+chmod 755 "$WORK"
+mkdir -p "$WORK/www" "$WORK/tmp" "$WORK/wrk" "$RESULTS_DIR"
+printf 'ok' >"$WORK/www/0"
+head -c 1024 /dev/zero | tr '\0' 'a' >"$WORK/www/1k"
+head -c 65536 /dev/zero | tr '\0' 'b' >"$WORK/www/64k"
+chmod 644 "$WORK"/www/*
+
+# 1,000 connections need descriptors on every side (wrk, peers, upstream).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+declare -A PEER_PID=() PEER_URL=() PEER_ROLE=()
+PEER_ORDER=()
+
+cleanup() {
+  for name in "${!PEER_PID[@]}"; do
+    kill -TERM "${PEER_PID[$name]}" 2>/dev/null
+  done
+  for name in "${!PEER_PID[@]}"; do
+    wait "${PEER_PID[$name]}" 2>/dev/null
+  done
+  if [[ ${BENCH_KEEP:-0} == 1 ]]; then echo "bench: work directory kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_ports() {  # prints N distinct free loopback ports
+  python3 - "$1" <<'PY'
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+render() {  # render TEMPLATE OUT LISTEN_PORT: fills the @PLACEHOLDERS@
+  sed -e "s|@WORK@|$WORK|g" -e "s|@UPSTREAM_PORT@|$UPSTREAM_PORT|g" \
+      -e "s|@LISTEN_PORT@|$3|g" -e "s|@API_KEY@|$API_KEY|g" "$1" >"$2"
+}
+
+wait_port() {  # wait_port PORT PID: until something accepts on PORT (10 s)
+  for _ in $(seq 200); do
+    kill -0 "$2" 2>/dev/null || return 1
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+start_peer() {  # start_peer NAME PORT CPU ROLE COMMAND...  (ROLE: upstream | proxy | direct)
+  local name=$1 port=$2 cpu=$3 role=$4; shift 4
+  taskset -c "$cpu" "$@" >"$WORK/$name.log" 2>&1 &
+  local pid=$!
+  if wait_port "$port" "$pid"; then
+    PEER_PID[$name]=$pid
+    PEER_URL[$name]=http://127.0.0.1:$port
+    PEER_ROLE[$name]=$role
+    [[ $role == upstream ]] || PEER_ORDER+=("$name")
+    echo "bench: $name listening on 127.0.0.1:$port (cpu $cpu, pid $pid)"
+  else
+    kill "$pid" 2>/dev/null
+    echo "bench: $name failed to start; reported as n/a. Log:" >&2
+    tail -n 5 "$WORK/$name.log" >&2
+  fi
+}
+
+start_nginx() {  # start_nginx NAME TEMPLATE
+  local port=$1 name=$2 template=$3
+  render "$template" "$WORK/$name.conf" "$port"
+  start_peer "$name" "$port" "$PROXY_CPU" proxy nginx -p "$WORK" -c "$WORK/$name.conf" -g 'daemon off;'
+}
+
+start_gatehouse() {  # start_gatehouse PORT NAME KONG_YML_TEMPLATE
+  local port=$1 name=$2 template=$3 admin
+  if [[ ! -x $GATEHOUSE_BIN ]]; then
+    echo "bench: $name: no binary at $GATEHOUSE_BIN; reported as n/a" >&2
+    return
+  fi
+  admin=$(free_ports 1)
+  render "$template" "$WORK/$name.yml" "$port"
+  start_peer "$name" "$port" "$PROXY_CPU" proxy "$GATEHOUSE_BIN" run \
+    --declarative-config "$WORK/$name.yml" --proxy-listen "127.0.0.1:$port" \
+    --admin-listen "127.0.0.1:$admin" --workers 1
+}
+
+# ---- scenarios --------------------------------------------------------------------------
+# A scenario: name, request path, connections, the peers it compares, extra wrk arguments.
+SCENARIOS=()
+declare -A SCEN_PATH=() SCEN_CONNS=() SCEN_PEERS=() SCEN_HEADER=()
+
+add_scenario() {  # add_scenario NAME PATH CONNECTIONS "PEERS..." [REQUEST_HEADER]
+  local name=$1
+  [[ " $SCENARIOS_WANTED " == *" $name "* ]] || return 0
+  SCENARIOS+=("$name")
+  SCEN_PATH[$name]=$2
+  SCEN_CONNS[$name]=$3
+  SCEN_PEERS[$name]=$4
+  SCEN_HEADER[$name]=${5:-}
+}
+
+wrk_header_args() {  # prints nothing, sets WRK_EXTRA for scenario $1
+  WRK_EXTRA=()
+  [[ -n ${SCEN_HEADER[$1]} ]] && WRK_EXTRA=(-H "${SCEN_HEADER[$1]}")
+}
+
+# Hook for plugin scenarios: gatehouse with KONG_YML against nginx+Lua with NGINX_CONF doing the
+# same work; both are started here and measured in the same interleaved rounds as the rest.
+# Templates may use @UPSTREAM_PORT@, @LISTEN_PORT@, @WORK@, @API_KEY@ (sent as `apikey`).
+plugin_scenario() {  # plugin_scenario NAME KONG_YML NGINX_LUA_CONF [PATH]
+  local name=$1 kong_yml=$2 nginx_conf=$3 path=${4:-/0} ports
+  [[ " $SCENARIOS_WANTED " == *" $name "* ]] || return 0
+  read -r -a ports <<<"$(free_ports 2)"
+  start_gatehouse "${ports[0]}" "gatehouse-$name" "$kong_yml"
+  start_nginx "${ports[1]}" "nginx-lua-$name" "$nginx_conf"
+  add_scenario "$name" "$path" "$CONNECTIONS" "nginx-lua-$name gatehouse-$name" "apikey: $API_KEY"
+}
+
+# ---- wrk ----------------------------------------------------------------------------------
+to_ms() {  # wrk latency (e.g. 812.00us, 1.20ms, 2.01s) -> milliseconds
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0;
+                 else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
+}
+
+run_wrk() {  # run_wrk ROUND SCENARIO PEER: appends one line to results.tsv
+  local round=$1 scen=$2 peer=$3 out rps p99 errors non2xx sock
+  out="$WORK/wrk/$scen.$peer.$round.txt"
+  wrk_header_args "$scen"
+  taskset -c "$LOAD_CPU" wrk --latency -t1 -c "${SCEN_CONNS[$scen]}" -d "${DURATION}s" \
+    --timeout 5s "${WRK_EXTRA[@]}" "${PEER_URL[$peer]}${SCEN_PATH[$scen]}" >"$out" 2>&1
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+  p99=$(awk '$1 == "99%" { print $2 }' "$out")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
+  sock=$(awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$out")
+  errors=$(( ${non2xx:-0} + ${sock:-0} ))
+  if [[ -z $rps || -z $p99 ]]; then
+    rps=nan; p99=nan
+  else
+    p99=$(to_ms "$p99")
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$scen" "$peer" "$rps" "$p99" "$errors" >>"$WORK/results.tsv"
+  printf 'bench: round %s %-8s %-24s %10s req/s  p99 %8s ms  errors %s\n' \
+    "$round" "$scen" "$peer" "$rps" "$p99" "$errors"
+}
+
+summarize() {  # summarize RESULTS_TSV RSS_TSV: medians, ratios and peak RSS as markdown
+  python3 - "$1" "$2" <<'PY'
+import math, statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+rss = dict(l.split() for l in open(sys.argv[2]) if l.strip())
+scenarios, peers, data = [], {}, {}
+for rnd, scen, peer, rps, p99, errs in rows:
+    if scen not in scenarios:
+        scenarios.append(scen)
+        peers[scen] = []
+    if peer not in peers[scen]:
+        peers[scen].append(peer)
+    d = data.setdefault((scen, peer), {"rps": [], "p99": [], "errors": 0})
+    if rps != "nan":
+        d["rps"].append(float(rps))
+        d["p99"].append(float(p99))
+    d["errors"] += int(errs)
+
+def med(xs):
+    return statistics.median(xs) if xs else math.nan
+
+def fmt(x, spec):
+    return "n/a" if math.isnan(x) else format(x, spec)
+
+print("## Medians per scenario and peer\n")
+print("| scenario | peer | req/s | p99 latency (ms) | runs | errors |")
+print("|---|---|---:|---:|---:|---:|")
+for scen in scenarios:
+    for peer in peers[scen]:
+        d = data[(scen, peer)]
+        print(f"| {scen} | {peer} | {fmt(med(d['rps']), ',.0f')} | {fmt(med(d['p99']), '.2f')} "
+              f"| {len(d['rps'])} | {d['errors']} |")
+print("\n## Gatehouse against its peers (ratio of medians; req/s higher is better, p99 lower is better)\n")
+print("| scenario | compared with | req/s ratio | p99 ratio |")
+print("|---|---|---:|---:|")
+for scen in scenarios:
+    subject = next((p for p in peers[scen] if p.startswith("gatehouse")), None)
+    if subject is None:
+        continue
+    s = data[(scen, subject)]
+    for peer in peers[scen]:
+        if peer == subject or peer == "direct":
+            continue
+        o = data[(scen, peer)]
+        print(f"| {scen} | {peer} | {fmt(med(s['rps']) / med(o['rps']), '.2f')} "
+              f"| {fmt(med(s['p99']) / med(o['p99']), '.2f')} |")
+print("\n## Peak RSS (VmHWM, worker process) at the end of the run\n")
+print("| peer | peak RSS (MB) |")
+print("|---|---:|")
+for peer, kb in rss.items():
+    print(f"| {peer} | {int(kb) / 1024:.1f} |")
+PY
+}
+
+# ---- start everything -------------------------------------------------------------------
+read -r -a PORTS <<<"$(free_ports 4)"
+UPSTREAM_PORT=${PORTS[0]}
+render "$REPO/bench/upstream/nginx.conf" "$WORK/upstream.conf" "$UPSTREAM_PORT"
+start_peer upstream "$UPSTREAM_PORT" "$LOAD_CPU" upstream nginx -p "$WORK" -c "$WORK/upstream.conf" -g 'daemon off;'
+[[ -n ${PEER_PID[upstream]:-} ]] || { echo "bench: the upstream did not start" >&2; exit 1; }
+PEER_URL[direct]=${PEER_URL[upstream]}; PEER_ROLE[direct]=direct; PEER_ORDER+=(direct)
+
+start_nginx "${PORTS[1]}" nginx "$REPO/bench/peers/nginx.conf"
+render "$REPO/bench/peers/haproxy.cfg" "$WORK/haproxy.cfg" "${PORTS[2]}"
+start_peer haproxy "${PORTS[2]}" "$PROXY_CPU" proxy haproxy -db -f "$WORK/haproxy.cfg"
+start_gatehouse "${PORTS[3]}" gatehouse "$REPO/bench/peers/gatehouse.yml"
+
+CORE_PEERS="direct nginx haproxy gatehouse"
+add_scenario small /0 "$CONNECTIONS" "$CORE_PEERS"
+add_scenario 1k /1k "$CONNECTIONS" "$CORE_PEERS"
+add_scenario 64k /64k "$CONNECTIONS" "$CORE_PEERS"
+add_scenario c1000 /0 1000 "$CORE_PEERS"
+plugin_scenario plugins "$REPO/bench/peers/gatehouse-plugins.yml" "$REPO/bench/peers/nginx-lua-plugins.conf"
+
+# Warm-up: one short run per scenario and peer (pools filled, caches hot); not recorded.
+for scen in "${SCENARIOS[@]}"; do
+  for peer in ${SCEN_PEERS[$scen]}; do
+    [[ -n ${PEER_URL[$peer]:-} ]] || continue
+    wrk_header_args "$scen"
+    taskset -c "$LOAD_CPU" wrk -t1 -c "${SCEN_CONNS[$scen]}" -d 1s "${WRK_EXTRA[@]}" \
+      "${PEER_URL[$peer]}${SCEN_PATH[$scen]}" >/dev/null 2>&1
+  done
+done
+
+# Interleaved rounds; the peer order rotates every round so none always runs first or last.
+: >"$WORK/results.tsv"
+for (( round = 1; round <= ROUNDS; round++ )); do
+  for scen in "${SCENARIOS[@]}"; do
+    read -r -a peers <<<"${SCEN_PEERS[$scen]}"
+    n=${#peers[@]}
+    for (( i = 0; i < n; i++ )); do
+      peer=${peers[$(( (i + round) % n ))]}
+      if [[ -z ${PEER_URL[$peer]:-} ]] || ! kill -0 "${PEER_PID[$peer]:-${PEER_PID[upstream]}}" 2>/dev/null; then
+        printf '%s\t%s\t%s\tnan\tnan\t0\n' "$round" "$scen" "$peer" >>"$WORK/results.tsv"
+        continue
+      fi
+      run_wrk "$round" "$scen" "$peer"
+    done
+  done
+done
+
+# Peak RSS (VmHWM) of every gatehouse process, read before it is stopped.
+: >"$WORK/rss.tsv"
+for peer in "${PEER_ORDER[@]}"; do
+  pid=${PEER_PID[$peer]:-}
+  [[ -n $pid && -r /proc/$pid/status ]] || continue
+  hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+  # nginx: the master's child is the worker that did the work.
+  child=$(cat "/proc/$pid/task/$pid/children" 2>/dev/null | awk '{ print $1 }')
+  if [[ -n $child && -r /proc/$child/status ]]; then
+    hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$child/status")
+  fi
+  printf '%s\t%s\n' "$peer" "$hwm" >>"$WORK/rss.tsv"
+done
+
+{
+  echo "# Benchmark results"
+  echo
+  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) · $(uname -m) · $NCPU CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))"
+  echo "rounds: $ROUNDS × ${DURATION}s per peer and scenario, interleaved · wrk -t1, ${CONNECTIONS} connections (c1000: 1000)"
+  echo "CPU placement: proxies on CPU $PROXY_CPU; upstream and wrk on CPU $LOAD_CPU"
+  echo "versions: $(nginx -v 2>&1 | sed 's/.*version: //'), HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }'), $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }'), gatehouse $("$GATEHOUSE_BIN" version 2>/dev/null | head -1 || echo n/a)"
+  echo
+  summarize "$WORK/results.tsv" "$WORK/rss.tsv"
+} >"$WORK/latest.md"
+cp "$WORK/latest.md" "$RESULTS_DIR/latest.md"
+echo
+cat "$RESULTS_DIR/latest.md"
+echo
+echo "bench: written to bench/results/latest.md"
