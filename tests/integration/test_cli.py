@@ -4,6 +4,7 @@ through the admin API's GET / "configuration" (as Kong reports its effective set
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import time
@@ -15,8 +16,9 @@ from configs import simple_config
 
 
 def run_cli(gatehouse_bin, *args, timeout=30):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
     return subprocess.run([str(gatehouse_bin), *args], capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, env=env)
 
 
 def test_version_prints_semver_and_exits_zero(gatehouse_bin):

@@ -97,7 +97,7 @@ def assert_only_sentinel_reached_upstream(gw, upstream):
 
 @pytest.mark.parametrize("payload,allowed", [pytest.param(p, a, id=n) for n, p, a in CASES])
 def test_malformed_request_is_rejected_and_connection_closed(gw, upstream, payload, allowed):
-    res = raw_exchange("127.0.0.1", gw.proxy_port, payload, timeout=5)
+    res = raw_exchange("127.0.0.1", gw.proxy_port, payload, timeout=3)
     assert res.status in allowed, (
         f"expected one of {sorted(allowed)}; got {res!r}"
         + (" (connection reset before any response: drain or linger before closing)"
