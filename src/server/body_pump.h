@@ -1,0 +1,41 @@
+// Pulls body bytes through a message parser from a socket, one step at a time.
+//
+// Bytes already buffered are parsed first; only when the parser needs more does it read
+// from the socket (with the given timeout on the worker's deadline wheel). Decoded body
+// bytes land in parser.body for the caller to forward; nothing accumulates here.
+#pragma once
+
+#include "core/deadline_wheel.h"
+#include "http/message_parser.h"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include <chrono>
+
+namespace gh::server {
+
+class body_pump {
+ public:
+  body_pump(boost::asio::ip::tcp::socket& socket, deadline_wheel::entry& timer,
+            boost::beast::flat_buffer& buffer, std::chrono::milliseconds timeout)
+      : socket_(socket), timer_(timer), buffer_(buffer), timeout_(timeout) {}
+
+  // Parses what is buffered without reading. False on a parse error.
+  template <bool R>
+  bool feed(http::message_parser<R>& p);
+  // Makes progress: parses buffered bytes or reads more. False on error, timeout or a
+  // connection closed before the message ended.
+  template <bool R>
+  boost::asio::awaitable<bool> read_more(http::message_parser<R>& p);
+  bool timed_out() const noexcept { return timer_.expired(); }
+
+ private:
+  boost::asio::ip::tcp::socket& socket_;
+  deadline_wheel::entry& timer_;
+  boost::beast::flat_buffer& buffer_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace gh::server

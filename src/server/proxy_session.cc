@@ -1,0 +1,231 @@
+#include "server/proxy_session.h"
+
+#include "http/message_parser.h"
+#include "http/wire.h"
+#include "plugin/context.h"
+#include "server/request_log.h"
+#include "server/upstream_exchange.h"
+#include "server/worker.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <limits>
+
+namespace gh::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// Kong accepts an incoming X-Request-Id only when it is a sane token; anything else is
+// replaced, so a client cannot inject into logs.
+bool acceptable_request_id(std::string_view v) {
+  if (v.empty() || v.size() > 200) return false;
+  for (char c : v) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      return false;
+  }
+  return true;
+}
+
+std::string host_without_port(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    auto end = host.find(']');
+    return to_lower(host.substr(0, end == std::string_view::npos ? host.size() : end + 1));
+  }
+  auto colon = host.rfind(':');
+  return to_lower(colon == std::string_view::npos ? host : host.substr(0, colon));
+}
+
+class session {
+ public:
+  session(worker& w, tcp::socket socket) : w_(w), sock_(std::move(socket)) {
+    timer_.attach(w_.wheel(), sock_);
+    boost::system::error_code ec;
+    auto remote = sock_.remote_endpoint(ec);
+    if (!ec) {
+      remote_ip_ = remote.address().to_string();
+      remote_address_ = remote.address();
+      remote_port_ = remote.port();
+      peer_trusted_ = w_.settings().trusted_ips.contains(remote_address_);
+    }
+    auto local = sock_.local_endpoint(ec);
+    if (!ec) local_port_ = std::to_string(local.port());
+  }
+
+  asio::awaitable<void> run() {
+    auto& counters = w_.counters();
+    counters.active.fetch_add(1, std::memory_order_relaxed);
+    bool keep_alive = true;
+    while (keep_alive && !w_.draining()) {
+      keep_alive = co_await serve_one();
+    }
+    counters.active.fetch_sub(1, std::memory_order_relaxed);
+    boost::system::error_code ec;
+    sock_.shutdown(tcp::socket::shutdown_send, ec);
+    sock_.close(ec);
+  }
+
+ private:
+  // Reads one request head. Returns 0 when a request is ready, -1 when the client went
+  // away quietly, or the status to answer a refused request with.
+  asio::awaitable<int> read_head(http::request_parser& p) {
+    const auto& s = w_.settings();
+    p.header_limit(static_cast<std::uint32_t>(s.max_header_size));
+    p.body_limit(s.max_body_size ? s.max_body_size : std::numeric_limits<uint64_t>::max());
+    p.eager(false);
+    bool first = true;
+    for (;;) {
+      if (buf_.size() > 0) {
+        std::string_view raw(static_cast<const char*>(buf_.data().data()), buf_.size());
+        auto end = raw.find("\r\n\r\n");
+        if (end != std::string_view::npos && http::has_obs_fold(raw.substr(0, end + 2))) co_return 400;
+        beast::error_code ec;
+        auto used = p.put(buf_.data(), ec);
+        buf_.consume(used);
+        if (!ec && p.is_header_done()) co_return 0;
+        if (ec && ec != beast::http::error::need_more) {
+          if (p.refusal() == http::parse_refusal::too_many_fields) co_return 431;
+          if (ec == beast::http::error::header_limit) {
+            co_return raw.find("\r\n") == std::string_view::npos ? 414 : 431;
+          }
+          co_return 400;
+        }
+        if (buf_.size() > s.max_header_size) {
+          co_return raw.find("\r\n") == std::string_view::npos ? 414 : 431;
+        }
+      }
+      bool idle = buf_.size() == 0 && first;
+      if (idle && w_.draining()) co_return -1;
+      timer_.expires_after(idle ? s.keepalive_timeout : s.client_header_timeout);
+      timer_.set_idle(idle);
+      w_.counters().reading.fetch_add(1, std::memory_order_relaxed);
+      auto [ec, n] = co_await sock_.async_read_some(buf_.prepare(8192), use_tuple);
+      w_.counters().reading.fetch_sub(1, std::memory_order_relaxed);
+      timer_.clear();
+      timer_.set_idle(false);
+      if (ec) {
+        if (timer_.expired() && buf_.size() > 0) co_return 408;
+        co_return -1;
+      }
+      buf_.commit(n);
+      first = false;
+    }
+  }
+
+  exchange_io io() {
+    return exchange_io{w_, sock_, timer_, buf_, out_, local_port_, peer_trusted_};
+  }
+
+  asio::awaitable<bool> send_error(int status, std::string_view message, const std::string& request_id,
+                                   bool close) {
+    std::string body = plugin::kong_error_body(message, request_id);
+    auto x = io();
+    co_return co_await send_local_response(x, status, body, Headers{}, request_id, close, false);
+  }
+
+  asio::awaitable<bool> serve_one() {
+    http::request_parser p(w_.settings().max_headers);
+    int refused = co_await read_head(p);
+    if (refused < 0) co_return false;
+    auto request_id = w_.next_request_id();
+    if (refused > 0) {
+      co_return co_await send_error(refused, http::kong_default_message(refused), request_id, true);
+    }
+    if (!p.validate_head()) {
+      int status = p.refusal() == http::parse_refusal::too_many_fields ? 431 : 400;
+      co_return co_await send_error(status, http::kong_default_message(status), request_id, true);
+    }
+    w_.counters().requests.fetch_add(1, std::memory_order_relaxed);
+
+    const auto& snap = w_.current_snapshot();
+    std::shared_ptr<const snapshot> pinned = snap;  // the request keeps its snapshot alive
+    plugin::Context ctx;
+    ctx.started_at = std::chrono::steady_clock::now();
+    ctx.worker_index = w_.index();
+    ctx.store = w_.store();
+    if (auto id = p.headers.get("x-request-id"); id && acceptable_request_id(*id)) {
+      ctx.request_id = std::string(*id);
+    } else {
+      ctx.request_id = std::move(request_id);
+    }
+    if (!fill_request(p, ctx)) {
+      co_return co_await send_error(400, "Bad request", ctx.request_id, true);
+    }
+    auto x = io();
+    auto outcome = co_await proxy_request(x, *pinned, p, ctx);
+    log_request(w_, ctx, outcome);
+    co_return outcome.keep_alive;
+  }
+
+  // Method, target, host, client address; the headers move into ctx.
+  bool fill_request(http::request_parser& p, plugin::Context& ctx) {
+    auto& req = ctx.req;
+    req.method = std::move(p.method);
+    std::string_view target = p.target;
+    if (target.starts_with("http://") || target.starts_with("https://")) {
+      // absolute-form: the authority replaces Host, as RFC 9112 3.2.2 says
+      auto scheme_end = target.find("://") + 3;
+      auto path_start = target.find('/', scheme_end);
+      auto authority = target.substr(scheme_end, path_start == std::string_view::npos ? std::string_view::npos
+                                                                                         : path_start - scheme_end);
+      p.headers.set("Host", authority);
+      target = path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
+    }
+    if (target.empty() || target.front() != '/') return false;
+    auto q = target.find('?');
+    req.path.assign(target.substr(0, q));
+    if (q != std::string_view::npos) req.query.assign(target.substr(q + 1));
+    req.headers = std::move(p.headers);
+    auto host = req.headers.get("host");
+    req.host = host ? host_without_port(*host) : std::string();
+    req.content_length = p.content_length;
+    req.chunked = p.chunked();
+    req.remote_addr = remote_ip_;
+    req.remote_port = remote_port_;
+    req.client_ip = remote_ip_;
+    const auto& s = w_.settings();
+    if (peer_trusted_) {
+      // nginx realip with real_ip_recursive off: the last address of the header.
+      if (auto fwd = req.headers.get(s.real_ip_header)) {
+        auto last = fwd->rfind(',');
+        auto candidate = fwd->substr(last == std::string_view::npos ? 0 : last + 1);
+        while (!candidate.empty() && candidate.front() == ' ') candidate.remove_prefix(1);
+        while (!candidate.empty() && candidate.back() == ' ') candidate.remove_suffix(1);
+        boost::system::error_code ec;
+        auto addr = asio::ip::make_address(std::string(candidate), ec);
+        if (!ec) req.client_ip = addr.to_string();
+      }
+    }
+    return true;
+  }
+
+  worker& w_;
+  tcp::socket sock_;
+  deadline_wheel::entry timer_;
+  beast::flat_buffer buf_;
+  std::string out_;
+  std::string remote_ip_;
+  asio::ip::address remote_address_;
+  uint16_t remote_port_ = 0;
+  bool peer_trusted_ = false;
+  std::string local_port_;
+};
+
+}  // namespace
+
+asio::awaitable<void> serve_proxy_connection(worker& w, tcp::socket socket) {
+  socket.set_option(tcp::no_delay(true));
+  session s(w, std::move(socket));
+  co_await s.run();
+}
+
+}  // namespace gh::server

@@ -1,0 +1,635 @@
+#include "server/upstream_exchange.h"
+
+#include "http/wire.h"
+#include "plugin/chain.h"
+#include "router/route_table.h"
+#include "router/uri.h"
+#include "server/body_pump.h"
+#include "server/snapshot.h"
+#include "server/worker.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
+#include <limits>
+#include <span>
+
+namespace gh::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using asio::ip::tcp;
+using namespace std::chrono;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+asio::awaitable<bool> send_local_response(exchange_io& io, int status, std::string_view body,
+                                          const Headers& extra, const std::string& request_id,
+                                          bool close, bool head_only) {
+  auto& out = io.out;
+  out.clear();
+  http::append_status_line(out, status);
+  bool has_type = false;
+  for (const auto& f : extra) {
+    if (iequals(f.name, "content-length") || iequals(f.name, "transfer-encoding") ||
+        iequals(f.name, "connection"))
+      continue;
+    if (iequals(f.name, "content-type")) has_type = true;
+    http::append_field(out, f.name, f.value);
+  }
+  if (!has_type && !body.empty())
+    http::append_field(out, "Content-Type", "application/json; charset=utf-8");
+  if (!http::status_has_no_body(status))
+    http::append_field(out, "Content-Length", std::to_string(body.size()));
+  if (!request_id.empty()) http::append_field(out, "X-Kong-Request-Id", request_id);
+  http::append_field(out, "Server", "gatehouse/" GATEHOUSE_VERSION);
+  if (close) http::append_field(out, "Connection", "close");
+  out += "\r\n";
+  bool send_body = !head_only && !http::status_has_no_body(status);
+  std::array<asio::const_buffer, 2> bufs{asio::buffer(out),
+                                         asio::buffer(body.data(), send_body ? body.size() : 0)};
+  io.client_timer.expires_after(io.w.settings().send_timeout);
+  auto [ec, n] = co_await asio::async_write(io.client, bufs, use_tuple);
+  io.client_timer.clear();
+  co_return !ec && !close;
+}
+
+namespace {
+
+struct request_plan {
+  bool head_only = false;
+  bool has_body = false;
+  bool expect_continue = false;
+  bool websocket = false;
+  bool client_keep_alive = true;
+  int client_version = 11;
+  std::string upgrade_value;
+  std::string client_host_header;
+};
+
+class exchange {
+ public:
+  exchange(exchange_io& io, const snapshot& snap, http::request_parser& p, plugin::Context& ctx)
+      : io_(io), w_(io.w), snap_(snap), p_(p), ctx_(ctx) {}
+
+  asio::awaitable<exchange_outcome> run() {
+    plan();
+    auto m = snap_.routes->match({ctx_.req.method, ctx_.req.host, ctx_.req.path, "http",
+                                  ctx_.req.headers, 0});
+    if (!m) co_return co_await local_error(404, "no Route matched with those values");
+    match_ = std::move(*m);
+    ctx_.route = match_.route;
+    ctx_.service = match_.service;
+    if (!ctx_.service) co_return co_await local_error(503, "no Service found with those values");
+
+    const auto& slots = snap_.chain->slots_for(ctx_.route);
+    for (const auto& slot : slots) {
+      const auto* pl = plugin::Chain::pick(slot, ctx_.route, ctx_.service, nullptr);
+      if (!pl) continue;
+      auto flow = pl->waits() ? co_await pl->rewrite_async(ctx_) : pl->rewrite(ctx_);
+      if (flow == plugin::Flow::respond || ctx_.exited()) co_return co_await local_exit();
+    }
+    if (plan_.has_body) {
+      std::size_t limit = std::numeric_limits<std::size_t>::max();
+      bool buffer = false;
+      for (const auto& slot : slots) {
+        const auto* pl = plugin::Chain::pick(slot, ctx_.route, ctx_.service, nullptr);
+        if (pl && pl->request_body_mode() == plugin::BodyMode::buffered) {
+          buffer = true;
+          limit = std::min(limit, pl->request_body_limit());
+        }
+      }
+      if (buffer && !co_await buffer_request_body(limit)) co_return exchange_outcome{false};
+      if (ctx_.exited()) co_return co_await local_exit();
+    }
+    for (const auto& slot : slots) {
+      const auto* pl = plugin::Chain::pick(slot, ctx_.route, ctx_.service, ctx_.consumer);
+      if (!pl) continue;
+      active_.push_back(pl);
+      auto flow = pl->waits() ? co_await pl->access_async(ctx_) : pl->access(ctx_);
+      if (flow == plugin::Flow::respond || ctx_.exited()) co_return co_await local_exit();
+    }
+    for (const auto* pl : active_) {
+      if (pl->response_body_mode() != plugin::BodyMode::none) filters_response_ = true;
+      if (pl->request_body_mode() == plugin::BodyMode::stream) filters_request_ = true;
+    }
+    co_return co_await forward();
+  }
+
+ private:
+  void plan() {
+    auto& req = ctx_.req;
+    plan_.head_only = req.method == "HEAD";
+    plan_.has_body = p_.content_length ? *p_.content_length > 0 : p_.chunked();
+    plan_.client_version = p_.version;
+    plan_.client_keep_alive =
+        p_.version >= 11 ? !p_.connection_close : (p_.connection_keep_alive && !p_.connection_close);
+    if (auto e = req.headers.get("expect"); e && iequals(*e, "100-continue") && plan_.has_body)
+      plan_.expect_continue = true;
+    req.headers.remove("expect");
+    if (p_.upgrade_requested) {
+      if (auto u = req.headers.get("upgrade"); u && iequals(*u, "websocket")) {
+        plan_.websocket = true;
+        plan_.upgrade_value = std::string(*u);
+      }
+    }
+    if (auto h = req.headers.get("host")) plan_.client_host_header = std::string(*h);
+    http::strip_hop_by_hop(req.headers);
+  }
+
+  bool body_unread() const { return plan_.has_body && !p_.is_done() && !ctx_.req.body_buffered; }
+
+  // Runs header/body filters of the plugins that ran, then answers from the gateway.
+  asio::awaitable<exchange_outcome> local_exit() {
+    ctx_.resp.status = ctx_.exit_status();
+    ctx_.resp.source = "kong";
+    ctx_.resp.headers = std::move(ctx_.exit_headers());
+    std::string body = std::move(ctx_.exit_body());
+    for (const auto* pl : active_) pl->header_filter(ctx_);
+    for (const auto* pl : active_) {
+      if (pl->response_body_mode() != plugin::BodyMode::none) pl->body_filter(ctx_, body, true);
+    }
+    bool close = !plan_.client_keep_alive || body_unread();
+    ctx_.bytes_out += body.size();
+    bool ok = co_await send_local_response(io_, ctx_.resp.status, body, ctx_.resp.headers,
+                                           ctx_.request_id, close, plan_.head_only);
+    run_log();
+    co_return exchange_outcome{ok};
+  }
+
+  asio::awaitable<exchange_outcome> local_error(int status, std::string_view message) {
+    ctx_.exit(status, message);
+    co_return co_await local_exit();
+  }
+
+  void run_log() {
+    for (const auto* pl : active_) pl->log(ctx_);
+  }
+
+  asio::awaitable<bool> buffer_request_body(std::size_t limit) {
+    if (p_.content_length && *p_.content_length > limit) {
+      ctx_.exit(413, "Request size limit exceeded");
+      co_return true;
+    }
+    if (plan_.expect_continue && !co_await send_continue()) co_return false;
+    body_pump pump(io_.client, io_.client_timer, io_.client_buf, w_.settings().client_body_timeout);
+    while (!p_.is_done()) {
+      if (!co_await pump.read_more(p_)) co_return false;
+      if (ctx_.req.body.size() + p_.body.size() > limit) {
+        ctx_.exit(413, "Request size limit exceeded");
+        co_return true;
+      }
+      ctx_.req.body += p_.body;
+      p_.body.clear();
+    }
+    ctx_.bytes_in += ctx_.req.body.size();
+    ctx_.req.body_buffered = true;
+    co_return true;
+  }
+
+  asio::awaitable<bool> send_continue() {
+    if (continue_sent_) co_return true;
+    continue_sent_ = true;
+    static constexpr std::string_view line = "HTTP/1.1 100 Continue\r\n\r\n";
+    io_.client_timer.expires_after(w_.settings().send_timeout);
+    auto [ec, n] = co_await asio::async_write(io_.client, asio::buffer(line), use_tuple);
+    io_.client_timer.clear();
+    co_return !ec;
+  }
+
+  void build_upstream_head() {
+    auto& out = io_.out;
+    auto& req = ctx_.req;
+    const auto& s = w_.settings();
+    out.clear();
+    out += req.method;
+    out += ' ';
+    out += router::upstream_path(*ctx_.route, ctx_.service, match_.path, match_.matched_path);
+    if (!req.query.empty()) {
+      out += '?';
+      out += req.query;
+    }
+    out += " HTTP/1.1\r\n";
+    http::append_field(out, "Host",
+                       router::upstream_host_header(*ctx_.route, *ctx_.service, plan_.client_host_header));
+    bool trusted = io_.peer_trusted;
+    std::string_view via_in;
+    for (const auto& f : req.headers) {
+      if (iequals(f.name, "host") || iequals(f.name, "x-real-ip") ||
+          iequals(f.name, "content-length") || iequals(f.name, "x-request-id"))
+        continue;
+      if (f.name.size() > 12 && iequals(std::string_view(f.name).substr(0, 12), "x-forwarded-")) continue;
+      if (iequals(f.name, "via")) {
+        via_in = f.value;
+        continue;
+      }
+      http::append_field(out, f.name, f.value);
+    }
+    auto fwd = [&](std::string_view name, std::string_view own) {
+      auto in = req.headers.get(name);
+      http::append_field(out, name, trusted && in ? *in : own);
+    };
+    auto xff = req.headers.get("x-forwarded-for");
+    if (trusted && xff) {
+      std::string v(*xff);
+      v += ", ";
+      v += req.remote_addr;
+      http::append_field(out, "X-Forwarded-For", v);
+    } else {
+      http::append_field(out, "X-Forwarded-For", req.remote_addr);
+    }
+    fwd("X-Forwarded-Proto", req.scheme);
+    fwd("X-Forwarded-Host", req.host);
+    fwd("X-Forwarded-Port", io_.local_port);
+    fwd("X-Forwarded-Path", req.path);
+    if (auto prefix = req.headers.get("x-forwarded-prefix"); trusted && prefix)
+      http::append_field(out, "X-Forwarded-Prefix", *prefix);
+    http::append_field(out, "X-Real-IP", req.client_ip);
+    http::append_field(out, "X-Request-Id", ctx_.request_id);
+    if (via_in.empty()) {
+      http::append_field(out, "Via", "1.1 gatehouse");
+    } else {
+      std::string v(via_in);
+      v += ", 1.1 gatehouse";
+      http::append_field(out, "Via", v);
+    }
+    if (req.body_buffered) {
+      http::append_field(out, "Content-Length", std::to_string(req.body.size()));
+    } else if (p_.content_length) {
+      http::append_field(out, "Content-Length", std::to_string(*p_.content_length));
+    } else if (p_.chunked()) {
+      http::append_field(out, "Transfer-Encoding", "chunked");
+    }
+    if (plan_.websocket) {
+      http::append_field(out, "Connection", "Upgrade");
+      http::append_field(out, "Upgrade", plan_.upgrade_value);
+    }
+    out += "\r\n";
+  }
+
+  // The target for this attempt: the service host, or the next target of its upstream.
+  std::pair<std::string, uint16_t> pick_target() {
+    const auto& svc = *ctx_.service;
+    auto it = snap_.upstreams.find(svc.host);
+    if (it != snap_.upstreams.end() && !it->second.slots.empty()) {
+      const auto& t = it->second.slots[w_.next_ring_index() % it->second.slots.size()];
+      return {t.host, t.port};
+    }
+    return {svc.host, static_cast<uint16_t>(svc.port)};
+  }
+
+  enum class failure { none, connect, timeout, dns, reset, bad_response, client };
+
+  asio::awaitable<failure> connect(const std::string& host, uint16_t port) {
+    boost::system::error_code ec;
+    auto endpoints = co_await w_.resolver().resolve(host, port, ec);
+    if (ec) co_return failure::dns;
+    conn_ = std::make_unique<upstream::connection>(co_await asio::this_coro::executor);
+    conn_->timer.attach(w_.wheel(), conn_->socket);
+    for (const auto& ep : endpoints) {
+      boost::system::error_code ignored;
+      conn_->socket.close(ignored);
+      conn_->timer.expires_after(milliseconds(ctx_.service->connect_timeout));
+      auto [cec] = co_await conn_->socket.async_connect(ep, use_tuple);
+      conn_->timer.clear();
+      if (!cec) {
+        conn_->socket.set_option(tcp::no_delay(true), ignored);
+        co_return failure::none;
+      }
+      if (conn_->timer.expired()) co_return failure::timeout;
+    }
+    co_return failure::connect;
+  }
+
+  asio::awaitable<failure> write_upstream(std::span<const asio::const_buffer> bufs) {
+    conn_->timer.expires_after(milliseconds(ctx_.service->write_timeout));
+    auto [ec, n] = co_await asio::async_write(conn_->socket, bufs, use_tuple);
+    conn_->timer.clear();
+    if (!ec) co_return failure::none;
+    co_return conn_->timer.expired() ? failure::timeout : failure::reset;
+  }
+
+  // Streams the client's request body to the upstream, through request body filters.
+  asio::awaitable<failure> stream_request_body() {
+    body_pump pump(io_.client, io_.client_timer, io_.client_buf, w_.settings().client_body_timeout);
+    bool chunked = !p_.content_length;
+    std::string frame;
+    for (;;) {
+      bool done = p_.is_done();
+      if (p_.body.empty() && !done) {
+        if (!co_await pump.read_more(p_)) co_return failure::client;
+        continue;
+      }
+      ctx_.bytes_in += p_.body.size();
+      if (filters_request_) {
+        for (const auto* pl : active_) {
+          if (pl->request_body_mode() != plugin::BodyMode::stream) continue;
+          if (pl->request_body_filter(ctx_, p_.body, done) == plugin::Flow::respond || ctx_.exited())
+            co_return failure::client;
+        }
+      }
+      frame.clear();
+      std::array<asio::const_buffer, 3> bufs;
+      std::size_t count = 0;
+      if (chunked && !p_.body.empty()) {
+        http::append_chunk_size(frame, p_.body.size());
+        bufs[count++] = asio::buffer(frame);
+      }
+      if (!p_.body.empty()) bufs[count++] = asio::buffer(p_.body);
+      if (chunked && !p_.body.empty()) bufs[count++] = asio::buffer("\r\n", 2);
+      if (count) {
+        auto f = co_await write_upstream(std::span(bufs.data(), count));
+        if (f != failure::none) co_return f;
+      }
+      p_.body.clear();
+      if (done) break;
+    }
+    if (chunked) {
+      std::array<asio::const_buffer, 1> end{asio::buffer("0\r\n\r\n", 5)};
+      co_return co_await write_upstream(end);
+    }
+    co_return failure::none;
+  }
+
+  // Sends the request (head, body) with retries; on success the response head is read.
+  asio::awaitable<failure> send_request(beast::flat_buffer& ubuf, http::response_parser*& rp,
+                                        std::unique_ptr<http::response_parser>& rp_owner) {
+    build_upstream_head();
+    int tries_left = ctx_.service->retries;
+    failure last = failure::connect;
+    bool streamed = false;
+    for (;;) {
+      auto [host, port] = pick_target();
+      std::string key = host + ':' + std::to_string(port);
+      conn_ = w_.pool().take(key);
+      bool reused = conn_ != nullptr;
+      if (!reused) {
+        auto f = co_await connect(host, port);
+        if (f != failure::none) {
+          last = f;
+          if (f != failure::dns && tries_left-- > 0) continue;
+          co_return last;
+        }
+        conn_->pool_key = std::move(key);
+      }
+      upstream_started_ = steady_clock::now();
+      std::array<asio::const_buffer, 2> head{asio::buffer(io_.out), asio::buffer(ctx_.req.body)};
+      auto f = co_await write_upstream(std::span(head.data(), ctx_.req.body_buffered ? 2 : 1));
+      if (f == failure::none && plan_.has_body && !ctx_.req.body_buffered && !plan_.websocket) {
+        if (plan_.expect_continue && !co_await send_continue()) co_return failure::client;
+        streamed = true;
+        f = co_await stream_request_body();
+        if (f == failure::client) co_return f;
+      }
+      if (f == failure::none) {
+        rp_owner = std::make_unique<http::response_parser>(200);
+        rp = rp_owner.get();
+        f = co_await read_response_head(ubuf, *rp);
+        if (f == failure::none) co_return f;
+      }
+      last = f;
+      bool nothing_received = ubuf.size() == 0;
+      ubuf.clear();
+      conn_.reset();
+      if (f == failure::timeout || streamed) co_return last;
+      if (reused && nothing_received) continue;  // a stale keep-alive connection
+      if (tries_left-- > 0) continue;
+      co_return last;
+    }
+  }
+
+  asio::awaitable<failure> read_response_head(beast::flat_buffer& ubuf, http::response_parser& rp) {
+    for (;;) {
+      rp.header_limit(64 * 1024);
+      rp.body_limit(std::numeric_limits<uint64_t>::max());
+      rp.eager(false);
+      if (plan_.head_only) rp.skip(true);
+      while (!rp.is_header_done()) {
+        if (ubuf.size() > 0) {
+          beast::error_code ec;
+          auto used = rp.put(ubuf.data(), ec);
+          ubuf.consume(used);
+          if (ec && ec != beast::http::error::need_more) co_return failure::bad_response;
+          if (rp.is_header_done()) break;
+        }
+        conn_->timer.expires_after(milliseconds(ctx_.service->read_timeout));
+        auto [ec, n] = co_await conn_->socket.async_read_some(ubuf.prepare(16384), use_tuple);
+        conn_->timer.clear();
+        if (ec) co_return conn_->timer.expired() ? failure::timeout : failure::reset;
+        ubuf.commit(n);
+      }
+      if (rp.status >= 100 && rp.status < 200 && rp.status != 101) {
+        rp.~message_parser();
+        new (&rp) http::response_parser(200);
+        continue;
+      }
+      co_return failure::none;
+    }
+  }
+
+  asio::awaitable<exchange_outcome> upstream_failure(failure f) {
+    switch (f) {
+      case failure::timeout: co_return co_await local_error(504, "The upstream server is timing out");
+      case failure::dns: co_return co_await local_error(503, "name resolution failed");
+      case failure::client: {
+        if (ctx_.exited()) co_return co_await local_exit();
+        run_log();
+        co_return exchange_outcome{false};
+      }
+      default:
+        co_return co_await local_error(502, "An invalid response was received from the upstream server");
+    }
+  }
+
+  asio::awaitable<exchange_outcome> forward() {
+    beast::flat_buffer ubuf;
+    http::response_parser* rp = nullptr;
+    std::unique_ptr<http::response_parser> rp_owner;
+    ctx_.kong_latency_ms = duration_cast<milliseconds>(steady_clock::now() - ctx_.started_at).count();
+    auto f = co_await send_request(ubuf, rp, rp_owner);
+    if (f != failure::none) {
+      if (conn_) conn_.reset();
+      co_return co_await upstream_failure(f);
+    }
+    ctx_.upstream_latency_ms =
+        duration_cast<milliseconds>(steady_clock::now() - upstream_started_).count();
+    co_return co_await relay_response(ubuf, *rp);
+  }
+
+  asio::awaitable<exchange_outcome> relay_response(beast::flat_buffer& ubuf, http::response_parser& rp);
+
+  exchange_io& io_;
+  worker& w_;
+  const snapshot& snap_;
+  http::request_parser& p_;
+  plugin::Context& ctx_;
+  router::route_match match_;
+  request_plan plan_;
+  std::vector<const plugin::Plugin*> active_;
+  std::unique_ptr<upstream::connection> conn_;
+  steady_clock::time_point upstream_started_;
+  bool filters_response_ = false;
+  bool filters_request_ = false;
+  bool continue_sent_ = false;
+};
+
+asio::awaitable<void> splice(tcp::socket& from, tcp::socket& to) {
+  std::array<char, 16384> data;
+  for (;;) {
+    auto [ec, n] = co_await from.async_read_some(asio::buffer(data), use_tuple);
+    if (ec) break;
+    auto [wec, wn] = co_await asio::async_write(to, asio::buffer(data.data(), n), use_tuple);
+    if (wec) break;
+  }
+  boost::system::error_code ignored;
+  to.shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<exchange_outcome> exchange::relay_response(beast::flat_buffer& ubuf,
+                                                           http::response_parser& rp) {
+  auto& resp = ctx_.resp;
+  resp.status = rp.status;
+  resp.source = "service";
+  resp.headers = std::move(rp.headers);
+  const bool upgrade = rp.status == 101 && plan_.websocket;
+  const bool upstream_reusable = rp.keep_alive() && !upgrade;
+  const auto upstream_length = rp.content_length;
+  std::string upgrade_value;
+  if (upgrade) upgrade_value = std::string(resp.headers.get("upgrade").value_or("websocket"));
+  http::strip_hop_by_hop(resp.headers);
+  for (const auto* pl : active_) pl->header_filter(ctx_);
+
+  enum class framing { none, length, chunked, until_close };
+  const bool no_body = plan_.head_only || http::status_has_no_body(resp.status) || upgrade;
+  bool keep_alive = plan_.client_keep_alive && !upgrade;
+  framing frame = framing::none;
+  if (!no_body) {
+    resp.headers.remove("content-length");
+    if (!filters_response_ && upstream_length) frame = framing::length;
+    else if (plan_.client_version >= 11) frame = framing::chunked;
+    else frame = framing::until_close;
+  }
+  if (frame == framing::until_close) keep_alive = false;
+
+  auto& out = io_.out;
+  out.clear();
+  http::append_status_line(out, resp.status);
+  std::string_view via_in;
+  for (const auto& f : resp.headers) {
+    if (iequals(f.name, "via")) {
+      via_in = f.value;
+      continue;
+    }
+    http::append_field(out, f.name, f.value);
+  }
+  if (frame == framing::length) http::append_field(out, "Content-Length", std::to_string(*upstream_length));
+  if (frame == framing::chunked) http::append_field(out, "Transfer-Encoding", "chunked");
+  http::append_field(out, "Via", via_in.empty() ? std::string("1.1 gatehouse")
+                                                 : std::string(via_in) + ", 1.1 gatehouse");
+  http::append_field(out, "X-Kong-Upstream-Latency", std::to_string(ctx_.upstream_latency_ms));
+  http::append_field(out, "X-Kong-Proxy-Latency", std::to_string(ctx_.kong_latency_ms));
+  http::append_field(out, "X-Kong-Request-Id", ctx_.request_id);
+  if (!resp.headers.has("x-request-id")) http::append_field(out, "X-Request-Id", ctx_.request_id);
+  if (upgrade) {
+    http::append_field(out, "Connection", "Upgrade");
+    http::append_field(out, "Upgrade", upgrade_value);
+  } else if (!keep_alive) {
+    http::append_field(out, "Connection", "close");
+  } else if (plan_.client_version < 11) {
+    http::append_field(out, "Connection", "keep-alive");
+  }
+  out += "\r\n";
+
+  auto write_client = [&](std::span<const asio::const_buffer> bufs) -> asio::awaitable<bool> {
+    io_.client_timer.expires_after(w_.settings().send_timeout);
+    auto [ec, n] = co_await asio::async_write(io_.client, bufs, use_tuple);
+    io_.client_timer.clear();
+    co_return !ec;
+  };
+
+  if (upgrade) {
+    std::array<asio::const_buffer, 2> first{asio::buffer(out), ubuf.data()};
+    bool ok = co_await write_client(first);
+    if (ok && io_.client_buf.size() > 0) {
+      auto [ec, n] = co_await asio::async_write(conn_->socket, io_.client_buf.data(), use_tuple);
+      io_.client_buf.consume(io_.client_buf.size());
+      ok = !ec;
+    }
+    if (ok) {
+      using namespace asio::experimental::awaitable_operators;
+      conn_->timer.clear();
+      co_await (splice(io_.client, conn_->socket) && splice(conn_->socket, io_.client));
+    }
+    conn_.reset();
+    run_log();
+    co_return exchange_outcome{false};
+  }
+
+  body_pump upump(conn_->socket, conn_->timer, ubuf, milliseconds(ctx_.service->read_timeout));
+  bool upstream_ok = no_body || upump.feed(rp);
+  bool head_pending = true;
+  bool client_ok = true;
+  std::string chunk, size_line;
+  while (upstream_ok) {
+    bool done = no_body || rp.is_done();
+    if (!done && rp.body.empty()) {
+      if (head_pending) {  // let the client see the head before waiting on the upstream
+        std::array<asio::const_buffer, 1> head{asio::buffer(out)};
+        if (!(client_ok = co_await write_client(head))) break;
+        head_pending = false;
+      }
+      upstream_ok = co_await upump.read_more(rp);
+      continue;
+    }
+    chunk.clear();
+    chunk.swap(rp.body);
+    if (filters_response_) {
+      for (const auto* pl : active_) {
+        if (pl->response_body_mode() != plugin::BodyMode::none) pl->body_filter(ctx_, chunk, done);
+      }
+    }
+    std::array<asio::const_buffer, 5> bufs;
+    std::size_t count = 0;
+    if (head_pending) bufs[count++] = asio::buffer(out);
+    head_pending = false;
+    if (frame == framing::chunked && !chunk.empty()) {
+      size_line.clear();
+      http::append_chunk_size(size_line, chunk.size());
+      bufs[count++] = asio::buffer(size_line);
+      bufs[count++] = asio::buffer(chunk);
+      bufs[count++] = asio::buffer("\r\n", 2);
+    } else if (frame != framing::none && !chunk.empty()) {
+      bufs[count++] = asio::buffer(chunk);
+    }
+    if (done && frame == framing::chunked) bufs[count++] = asio::buffer("0\r\n\r\n", 5);
+    if (count && !(client_ok = co_await write_client(std::span(bufs.data(), count)))) break;
+    ctx_.bytes_out += chunk.size();
+    if (done) break;
+  }
+  bool complete = upstream_ok && client_ok && (no_body || rp.is_done());
+  if (complete && upstream_reusable && ubuf.size() == 0) {
+    ++conn_->requests;
+    w_.pool().give_back(std::move(conn_));
+  } else {
+    conn_.reset();
+  }
+  if (!upstream_ok && head_pending) {
+    co_return co_await upstream_failure(upump.timed_out() ? failure::timeout : failure::bad_response);
+  }
+  run_log();
+  co_return exchange_outcome{keep_alive && complete};
+}
+
+}  // namespace
+
+asio::awaitable<exchange_outcome> proxy_request(exchange_io& io, const snapshot& snap,
+                                                http::request_parser& p, plugin::Context& ctx) {
+  exchange ex(io, snap, p, ctx);
+  co_return co_await ex.run();
+}
+
+}  // namespace gh::server

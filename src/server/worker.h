@@ -1,0 +1,104 @@
+// One worker thread: its event loop and everything it owns (thread-per-core).
+//
+// A worker accepts on its own SO_REUSEPORT listeners, serves connections as coroutines
+// and keeps per-worker state that is never shared: upstream connection pools, the name
+// cache, the deadline wheel, request-id generator and counters. The only shared inputs
+// are the immutable config snapshot (polled by version) and the node settings.
+#pragma once
+
+#include "config/cidr.h"
+#include "core/deadline_wheel.h"
+#include "server/snapshot.h"
+#include "upstream/connection_pool.h"
+#include "upstream/resolver.h"
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace gh::metrics {
+class proxy_metrics;
+}
+namespace gh::store {
+class Store;
+}
+
+namespace gh::server {
+
+// The node settings a worker needs, in the units it uses.
+struct proxy_settings {
+  std::chrono::milliseconds client_header_timeout{60000};
+  std::chrono::milliseconds client_body_timeout{60000};
+  std::chrono::milliseconds keepalive_timeout{60000};
+  std::chrono::milliseconds send_timeout{60000};
+  std::size_t max_header_size = 32 * 1024;
+  std::size_t max_headers = 100;
+  uint64_t max_body_size = 0;  // 0 = unlimited
+  std::size_t upstream_pool_size = 60;
+  std::chrono::milliseconds upstream_idle_timeout{60000};
+  config::cidr_set trusted_ips;
+  std::string real_ip_header = "x-forwarded-for";
+  bool access_log = false;
+};
+
+// Counters for /status, one set per worker, summed at read time.
+struct worker_counters {
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> handled{0};
+  std::atomic<uint64_t> requests{0};
+  std::atomic<int64_t> active{0};
+  std::atomic<int64_t> reading{0};
+  std::atomic<int64_t> writing{0};
+};
+
+class worker {
+ public:
+  worker(unsigned index, const proxy_settings& settings, snapshot_holder& snapshots,
+         metrics::proxy_metrics* metrics, std::shared_ptr<store::Store> store);
+
+  unsigned index() const noexcept { return index_; }
+  boost::asio::io_context& io() noexcept { return io_; }
+  const proxy_settings& settings() const noexcept { return settings_; }
+  deadline_wheel& wheel() noexcept { return wheel_; }
+  upstream::connection_pool& pool() noexcept { return pool_; }
+  upstream::resolver& resolver() noexcept { return resolver_; }
+  metrics::proxy_metrics* metrics() const noexcept { return metrics_; }
+  store::Store* store() const noexcept { return store_.get(); }
+  worker_counters& counters() noexcept { return counters_; }
+
+  // The current snapshot (refreshed when a reload published a new one).
+  const std::shared_ptr<const snapshot>& current_snapshot();
+  // A new 32-hex-digit request id (Kong's format).
+  std::string next_request_id();
+  // Round-robin position for an upstream ring.
+  std::size_t next_ring_index() noexcept { return ring_cursor_++; }
+
+  bool draining() const noexcept { return draining_; }
+  void start_draining() noexcept { draining_ = true; }
+
+ private:
+  unsigned index_;
+  // Destruction order matters: pooled sockets go before the io_context, and coroutine
+  // frames destroyed with the io_context still detach from the wheel.
+  deadline_wheel wheel_;
+  boost::asio::io_context io_;
+  upstream::connection_pool pool_;
+  proxy_settings settings_;
+  snapshot_holder& snapshots_;
+  std::shared_ptr<const snapshot> snapshot_;
+  uint64_t snapshot_version_ = 0;
+  upstream::resolver resolver_;
+  metrics::proxy_metrics* metrics_;
+  std::shared_ptr<store::Store> store_;
+  worker_counters counters_;
+  uint64_t id_prefix_;
+  uint64_t id_counter_ = 0;
+  std::size_t ring_cursor_ = 0;
+  bool draining_ = false;
+};
+
+}  // namespace gh::server
