@@ -88,9 +88,9 @@ std::unique_ptr<redis_process> redis_process::start(std::vector<std::string> arg
   auto p = std::unique_ptr<redis_process>(new redis_process());
   p->dir_ = make_dir();
   p->port_ = free_port(cluster_bus);
-  p->argv_ = {"redis-server", "--port", std::to_string(p->port_), "--bind", "127.0.0.1",
-              "--save", "", "--appendonly", "no", "--dir", p->dir_,
-              "--logfile", p->dir_ + "/redis.log", "--daemonize", "no"};
+  p->argv_ = {"redis-server", "--port",    std::to_string(p->port_), "--bind",      "127.0.0.1",
+              "--save",       "",          "--appendonly",           "no",          "--dir",
+              p->dir_,        "--logfile", p->dir_ + "/redis.log",   "--daemonize", "no"};
   for (auto& a : args) p->argv_.push_back(std::move(a));
   if (!p->spawn() || !p->wait_ready(std::chrono::seconds(5))) return nullptr;
   return p;
@@ -101,8 +101,8 @@ std::unique_ptr<redis_process> redis_process::start_sentinel(const std::string& 
   p->dir_ = make_dir();
   p->port_ = free_port();
   std::string conf = p->dir_ + "/sentinel.conf";
-  std::ofstream(conf) << "port " << p->port_ << "\nbind 127.0.0.1\ndir " << p->dir_
-                      << "\nlogfile " << p->dir_ << "/sentinel.log\n"
+  std::ofstream(conf) << "port " << p->port_ << "\nbind 127.0.0.1\ndir " << p->dir_ << "\nlogfile "
+                      << p->dir_ << "/sentinel.log\n"
                       << sentinel_conf;
   p->argv_ = {"redis-server", conf, "--sentinel"};
   if (!p->spawn() || !p->wait_ready(std::chrono::seconds(5))) return nullptr;
@@ -172,7 +172,8 @@ std::unique_ptr<cluster> cluster::start(int masters) {
     hosts += " 127.0.0.1:" + std::to_string(n->port());
     c->nodes.push_back(std::move(n));
   }
-  shell("redis-cli --cluster create" + hosts + " --cluster-replicas 0 --cluster-yes >/dev/null 2>&1");
+  shell("redis-cli --cluster create" + hosts +
+        " --cluster-replicas 0 --cluster-yes >/dev/null 2>&1");
   if (!c->wait_ok(std::chrono::seconds(10))) return nullptr;
   return c;
 }
@@ -194,7 +195,8 @@ std::unique_ptr<sentinel_group> sentinel_group::start() {
   auto g = std::make_unique<sentinel_group>();
   g->master = redis_process::start();
   if (!g->master) return nullptr;
-  g->replica = redis_process::start({"--replicaof", "127.0.0.1", std::to_string(g->master->port())});
+  g->replica =
+      redis_process::start({"--replicaof", "127.0.0.1", std::to_string(g->master->port())});
   if (!g->replica) return nullptr;
   std::string conf = "sentinel monitor " + g->master_name + " 127.0.0.1 " +
                      std::to_string(g->master->port()) + " 2\n" +

@@ -2,9 +2,8 @@
 
 #include <openssl/sha.h>
 
-#include <boost/asio/ssl/context.hpp>
-
 #include <array>
+#include <boost/asio/ssl/context.hpp>
 
 namespace gh::redis {
 namespace {
@@ -174,7 +173,8 @@ std::shared_ptr<client> detail::make_sentinel_client(executor ex, const redis_co
     std::string_view payload = r.elements[2].str;
     std::string_view name;
     if (channel == "+switch-master") {
-      name = payload.substr(0, payload.find(' '));  // "<name> <old ip> <old port> <new ip> <new port>"
+      name =
+          payload.substr(0, payload.find(' '));  // "<name> <old ip> <old port> <new ip> <new port>"
     } else {
       // "slave <id> <ip> <port> @ <name> <master ip> <master port>"
       auto at = payload.find(" @ ");

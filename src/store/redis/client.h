@@ -10,15 +10,15 @@
 // Thread safety: none; use a client on its executor's thread only.
 #pragma once
 
-#include "store/redis/config.h"
-#include "store/redis/connection.h"
-#include "store/redis/reply.h"
-
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "store/redis/config.h"
+#include "store/redis/connection.h"
+#include "store/redis/reply.h"
 
 namespace gh::redis {
 
@@ -30,9 +30,10 @@ class client {
                                         milliseconds timeout = milliseconds{0}) = 0;
   // Several commands in one round trip on the node owning `key`; on Cluster all of them
   // must touch `key`'s slot only.
-  virtual awaitable<result<std::vector<reply>>> exec_many(
-      std::string_view key, std::span<const command> cmds,
-      milliseconds timeout = milliseconds{0}) = 0;
+  virtual awaitable<result<std::vector<reply>>> exec_many(std::string_view key,
+                                                          std::span<const command> cmds,
+                                                          milliseconds timeout = milliseconds{
+                                                              0}) = 0;
   virtual void close() = 0;
   virtual topology kind() const noexcept = 0;
 };

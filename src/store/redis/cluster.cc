@@ -1,14 +1,14 @@
 // Redis Cluster: slot map from CLUSTER SLOTS, routing by CRC16 slot, MOVED/ASK handling.
-#include "store/redis/client.h"
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
-
 #include <unordered_map>
+
+#include "store/redis/client.h"
 
 namespace gh::redis::detail {
 namespace {

@@ -3,7 +3,6 @@
 #include <openssl/sha.h>
 
 #include <boost/json/value.hpp>
-
 #include <functional>
 #include <stdexcept>
 
@@ -60,8 +59,8 @@ struct checker {
       n = v->get_int64();
     } else if (v->is_uint64() && v->get_uint64() <= static_cast<uint64_t>(hi)) {
       n = static_cast<int64_t>(v->get_uint64());
-    } else if (v->is_double() && v->get_double() == static_cast<double>(
-                                                      static_cast<int64_t>(v->get_double()))) {
+    } else if (v->is_double() &&
+               v->get_double() == static_cast<double>(static_cast<int64_t>(v->get_double()))) {
       n = static_cast<int64_t>(v->get_double());
       *v = n;
     } else {

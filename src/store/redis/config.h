@@ -9,15 +9,14 @@
 // sentinel_nodes → Sentinel, otherwise standalone host:port.
 #pragma once
 
-#include "plugin/plugin.h"
-
 #include <boost/json/object.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "plugin/plugin.h"
 
 namespace gh::redis {
 
@@ -38,10 +37,10 @@ struct redis_config {
   int database = 0;
   bool ssl = false;
   bool ssl_verify = false;
-  std::string server_name;                  // SNI and the name verified (default: host)
+  std::string server_name;  // SNI and the name verified (default: host)
 
   std::string sentinel_master;
-  std::string sentinel_role = "master";     // master | slave | any
+  std::string sentinel_role = "master";  // master | slave | any
   std::vector<host_port> sentinel_nodes;
   std::string sentinel_username;
   std::string sentinel_password;

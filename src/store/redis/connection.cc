@@ -1,24 +1,24 @@
 #include "store/redis/connection.h"
 
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/address.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
-
 #include <random>
 
 namespace gh::redis {
 namespace {
 
-using boost::system::error_code;
 using asio::ip::tcp;
+using boost::system::error_code;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 milliseconds backoff_delay(int attempt) {
@@ -53,18 +53,15 @@ std::shared_ptr<connection> connection::create(executor ex, connection_options o
 }
 
 connection::connection(executor ex, connection_options opts)
-    : ex_(std::move(ex)),
-      opts_(std::move(opts)),
-      wake_(ex_),
-      backoff_(ex_),
-      deadline_(ex_) {}
+    : ex_(std::move(ex)), opts_(std::move(opts)), wake_(ex_), backoff_(ex_), deadline_(ex_) {}
 
 connection::~connection() = default;
 
 void connection::start() {
   if (state_ != state::idle) return;
   state_ = state::connecting;
-  asio::co_spawn(ex_, [self = shared_from_this()]() { return self->run(); }, asio::detached);
+  asio::co_spawn(
+      ex_, [self = shared_from_this()]() { return self->run(); }, asio::detached);
 }
 
 tcp::socket& connection::lowest() { return tls_ ? tls_->next_layer() : *plain_; }

@@ -13,9 +13,6 @@
 // the registry (registry.h) gives each worker thread its own.
 #pragma once
 
-#include "store/redis/config.h"
-#include "store/redis/reply.h"
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -23,7 +20,6 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/result.hpp>
-
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -31,6 +27,9 @@
 #include <span>
 #include <string>
 #include <vector>
+
+#include "store/redis/config.h"
+#include "store/redis/reply.h"
 
 namespace gh::redis {
 
@@ -53,7 +52,7 @@ struct connection_options {
   milliseconds timeout{2000};
   bool tls = false;
   bool tls_verify = false;
-  std::string server_name;                    // SNI / verified name; default: the host
+  std::string server_name;                      // SNI / verified name; default: the host
   std::shared_ptr<asio::ssl::context> ssl_ctx;  // required when tls
   std::vector<command> on_connect;  // after AUTH/SELECT on every connect; one reply each
   push_handler on_push;             // set: Pub/Sub connection

@@ -1,12 +1,12 @@
 #include "store/redis/redis_store.h"
 
-#include "store/redis/registry.h"
-#include "store/redis/store_scripts.h"
-
-#include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/this_coro.hpp>
 #include <map>
+
+#include "store/redis/registry.h"
+#include "store/redis/store_scripts.h"
 
 namespace gh::redis {
 namespace {
@@ -48,8 +48,7 @@ class redis_store final : public gh::store::Store {
         cad_(scripts::compare_and_delete),
         limit_(scripts::limit) {}
 
-  awaitable<result<int64_t>> incr(std::string_view key, int64_t delta,
-                                  milliseconds ttl) override {
+  awaitable<result<int64_t>> incr(std::string_view key, int64_t delta, milliseconds ttl) override {
     auto c = co_await here();
     std::string keys[] = {std::string(key)};
     std::string args[] = {std::to_string(delta), std::to_string(ttl.count())};

@@ -11,10 +11,10 @@
 // Window semantics (fixed and sliding) are those of the embedded store.
 #pragma once
 
+#include <memory>
+
 #include "store/redis/config.h"
 #include "store/store.h"
-
-#include <memory>
 
 namespace gh::redis {
 

@@ -1,9 +1,8 @@
 #include "store/redis/registry.h"
 
-#include <boost/asio/execution_context.hpp>
 #include <boost/asio/execution/context.hpp>
+#include <boost/asio/execution_context.hpp>
 #include <boost/asio/query.hpp>
-
 #include <deque>
 #include <mutex>
 #include <unordered_map>

@@ -5,10 +5,10 @@
 // a coroutine running on the worker's io_context (one thread per io_context).
 #pragma once
 
-#include "store/redis/client.h"
-
 #include <cstddef>
 #include <memory>
+
+#include "store/redis/client.h"
 
 namespace gh::redis {
 

@@ -13,18 +13,30 @@ class category final : public boost::system::error_category {
   const char* name() const noexcept override { return "redis"; }
   std::string message(int ev) const override {
     switch (static_cast<errc>(ev)) {
-      case errc::timeout: return "redis: timeout";
-      case errc::disconnected: return "redis: connection lost";
-      case errc::unavailable: return "redis: unavailable (reconnecting)";
-      case errc::protocol: return "redis: protocol error";
-      case errc::handshake: return "redis: handshake refused (AUTH/SELECT)";
-      case errc::no_master: return "redis: sentinel knows no master";
-      case errc::redirections: return "redis: too many cluster redirections";
-      case errc::cluster_down: return "redis: no cluster node serves the slot";
-      case errc::closed: return "redis: client closed";
-      case errc::server_error: return "redis: error reply";
-      case errc::bad_reply: return "redis: unexpected reply";
-      case errc::cross_slot: return "redis: keys hash to different cluster slots";
+      case errc::timeout:
+        return "redis: timeout";
+      case errc::disconnected:
+        return "redis: connection lost";
+      case errc::unavailable:
+        return "redis: unavailable (reconnecting)";
+      case errc::protocol:
+        return "redis: protocol error";
+      case errc::handshake:
+        return "redis: handshake refused (AUTH/SELECT)";
+      case errc::no_master:
+        return "redis: sentinel knows no master";
+      case errc::redirections:
+        return "redis: too many cluster redirections";
+      case errc::cluster_down:
+        return "redis: no cluster node serves the slot";
+      case errc::closed:
+        return "redis: client closed";
+      case errc::server_error:
+        return "redis: error reply";
+      case errc::bad_reply:
+        return "redis: unexpected reply";
+      case errc::cross_slot:
+        return "redis: keys hash to different cluster slots";
     }
     return "redis: unknown error";
   }

@@ -8,7 +8,6 @@
 #pragma once
 
 #include <boost/system/error_code.hpp>
-
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -20,18 +19,18 @@ struct redisReader;
 namespace gh::redis {
 
 enum class errc {
-  timeout = 1,      // no reply within the call's timeout
-  disconnected,     // the connection dropped while the call was in flight
-  unavailable,      // not connected and backing off before the next attempt
-  protocol,         // the server sent bytes that are not RESP
-  handshake,        // AUTH/SELECT/HELLO refused (wrong password, bad db, ...)
-  no_master,        // Sentinel knows no master for sentinel_master
-  redirections,     // Cluster: more MOVED/ASK than cluster_max_redirections
-  cluster_down,     // Cluster: no node serves the slot
-  closed,           // the client was shut down
-  server_error,     // an error reply where the caller needed a value
-  bad_reply,        // a reply of an unexpected shape
-  cross_slot,       // Cluster: keys of one atomic call hash to different slots
+  timeout = 1,   // no reply within the call's timeout
+  disconnected,  // the connection dropped while the call was in flight
+  unavailable,   // not connected and backing off before the next attempt
+  protocol,      // the server sent bytes that are not RESP
+  handshake,     // AUTH/SELECT/HELLO refused (wrong password, bad db, ...)
+  no_master,     // Sentinel knows no master for sentinel_master
+  redirections,  // Cluster: more MOVED/ASK than cluster_max_redirections
+  cluster_down,  // Cluster: no node serves the slot
+  closed,        // the client was shut down
+  server_error,  // an error reply where the caller needed a value
+  bad_reply,     // a reply of an unexpected shape
+  cross_slot,    // Cluster: keys of one atomic call hash to different slots
 };
 const boost::system::error_category& error_category() noexcept;
 inline boost::system::error_code make_error_code(errc e) noexcept {
@@ -42,8 +41,8 @@ struct reply {
   enum class kind : uint8_t { nil, string, status, error, integer, array };
   kind type = kind::nil;
   int64_t integer = 0;
-  std::string str;               // string, status and error
-  std::vector<reply> elements;   // array
+  std::string str;              // string, status and error
+  std::vector<reply> elements;  // array
 
   bool is_nil() const noexcept { return type == kind::nil; }
   bool is_error() const noexcept { return type == kind::error; }

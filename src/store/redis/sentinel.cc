@@ -1,7 +1,7 @@
 // Sentinel master discovery: the endpoint resolver of a Sentinel-backed connection.
-#include "store/redis/client.h"
-
 #include <spdlog/spdlog.h>
+
+#include "store/redis/client.h"
 
 namespace gh::redis::detail {
 namespace {

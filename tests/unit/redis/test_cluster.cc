@@ -1,16 +1,16 @@
 // The client and store against a real 3-master Redis Cluster: slot routing from one seed,
 // cross-slot reads, hash-tagged atomic limits, and a slot migration (ASK, then MOVED)
 // under load with no failed or lost requests.
-#include "store/redis/client.h"
-#include "store/redis/redis_store.h"
-#include "tests/redis/harness.h"
-#include "tests/unit/redis/run.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <set>
 #include <thread>
+
+#include "store/redis/client.h"
+#include "store/redis/redis_store.h"
+#include "tests/redis/harness.h"
+#include "tests/unit/redis/run.h"
 
 namespace gh::redis {
 namespace {
@@ -66,7 +66,8 @@ TEST_F(RedisCluster, RoutesKeysOfEverySlotFromOneSeed) {
     auto* n = owner_of(keys[static_cast<std::size_t>(i)]);
     ASSERT_NE(n, nullptr);
     used.insert(n);
-    EXPECT_EQ(n->cli("GET " + keys[static_cast<std::size_t>(i)]), "v" + keys[static_cast<std::size_t>(i)] + "\n");
+    EXPECT_EQ(n->cli("GET " + keys[static_cast<std::size_t>(i)]),
+              "v" + keys[static_cast<std::size_t>(i)] + "\n");
   }
   EXPECT_GT(used.size(), 1u);
   auto many = run(io_, store->get_many(keys));  // one MGET per slot
@@ -85,12 +86,17 @@ TEST_F(RedisCluster, LimitIsExactOnClusterWithAndWithoutSharedHashTag) {
                                       {base + "minute", 50, 60000ms}};
     int admitted = 0, failed = 0, done = 0;
     for (int i = 0; i < 200; ++i) {
-      asio::co_spawn(io_, [&]() -> awaitable<void> {
-        auto r = co_await store->limit(specs, 1, window_algorithm::fixed, now);
-        if (!r) ++failed;
-        else admitted += r->admitted;
-        if (++done == 200) io_.stop();
-      }, asio::detached);
+      asio::co_spawn(
+          io_,
+          [&]() -> awaitable<void> {
+            auto r = co_await store->limit(specs, 1, window_algorithm::fixed, now);
+            if (!r)
+              ++failed;
+            else
+              admitted += r->admitted;
+            if (++done == 200) io_.stop();
+          },
+          asio::detached);
     }
     io_.restart();
     io_.run();
@@ -123,18 +129,21 @@ TEST_F(RedisCluster, FollowsSlotMigrationUnderLoadWithoutFailedOrLostWrites) {
   std::set<std::string> errors;
   bool stop = false;
   for (int w = 0; w < 16; ++w) {
-    asio::co_spawn(io_, [&]() -> awaitable<void> {
-      const command incr{"INCR", key};
-      while (!stop) {
-        auto r = co_await c->exec(key, incr);
-        if (r && r->is_integer()) {
-          ++ok;
-        } else {
-          ++failed;
-          errors.insert(r ? r->str : r.error().message());
-        }
-      }
-    }, asio::detached);
+    asio::co_spawn(
+        io_,
+        [&]() -> awaitable<void> {
+          const command incr{"INCR", key};
+          while (!stop) {
+            auto r = co_await c->exec(key, incr);
+            if (r && r->is_integer()) {
+              ++ok;
+            } else {
+              ++failed;
+              errors.insert(r ? r->str : r.error().message());
+            }
+          }
+        },
+        asio::detached);
   }
   // The resharding runs on another thread, as an operator would, while the load runs.
   std::thread resharder([&] {
@@ -162,8 +171,8 @@ TEST_F(RedisCluster, FollowsSlotMigrationUnderLoadWithoutFailedOrLostWrites) {
   }());
   resharder.join();
   long final_value = std::atol(to->cli("GET " + key).c_str());
-  std::printf("cluster migration: %d ok, %d failed requests, %ld lost writes (counter %ld)\n",
-              ok, failed, static_cast<long>(ok) - final_value, final_value);
+  std::printf("cluster migration: %d ok, %d failed requests, %ld lost writes (counter %ld)\n", ok,
+              failed, static_cast<long>(ok) - final_value, final_value);
   for (auto& e : errors) std::printf("  error: %s\n", e.c_str());
   EXPECT_EQ(failed, 0);
   EXPECT_EQ(final_value, ok);  // every acknowledged INCR is there, none twice

@@ -1,10 +1,11 @@
 // RESP parsing/encoding, cluster slots and the `redis` config block: no server needed.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
 #include "store/redis/client.h"
 #include "store/redis/config.h"
 #include "store/redis/reply.h"
-
-#include <boost/json/parse.hpp>
-#include <gtest/gtest.h>
 
 namespace gh::redis {
 namespace {
@@ -92,9 +93,11 @@ TEST(RedisConfig, ReportsFieldErrorsUnderPrefix) {
 }
 
 TEST(RedisConfig, TopologyFollowsFieldsAndIdentityHidesSecrets) {
-  auto c = parse_redis_config(boost::json::parse(
-      R"({"sentinel_master":"mymaster","sentinel_nodes":[{"host":"10.0.0.1","port":26379}],
-          "password":"s3cret"})").as_object());
+  auto c = parse_redis_config(
+      boost::json::parse(
+          R"({"sentinel_master":"mymaster","sentinel_nodes":[{"host":"10.0.0.1","port":26379}],
+          "password":"s3cret"})")
+          .as_object());
   EXPECT_EQ(c.kind(), topology::sentinel);
   EXPECT_EQ(c.identity().find("s3cret"), std::string::npos);
   auto d = c;

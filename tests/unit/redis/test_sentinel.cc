@@ -1,14 +1,14 @@
 // The client and store against a real Sentinel group (master, replica, 3 sentinels):
 // master discovery, and a SENTINEL FAILOVER under load that the client follows without
 // a restart.
+#include <gtest/gtest.h>
+
+#include <thread>
+
 #include "store/redis/client.h"
 #include "store/redis/redis_store.h"
 #include "tests/redis/harness.h"
 #include "tests/unit/redis/run.h"
-
-#include <gtest/gtest.h>
-
-#include <thread>
 
 namespace gh::redis {
 namespace {
@@ -23,10 +23,11 @@ TEST(RedisSentinel, FollowsFailoverUnderLoadWithoutRestart) {
   // The sentinels must know the replica (and it must be in sync) before a failover.
   bool ready = false;
   for (int i = 0; i < 300 && !ready; ++i) {
-    ready = group->sentinels[0]->cli("SENTINEL replicas " + group->master_name)
-                    .find(std::to_string(group->replica->port())) != std::string::npos &&
-            group->replica->cli("INFO replication").find("master_link_status:up") !=
-                std::string::npos;
+    ready =
+        group->sentinels[0]
+                ->cli("SENTINEL replicas " + group->master_name)
+                .find(std::to_string(group->replica->port())) != std::string::npos &&
+        group->replica->cli("INFO replication").find("master_link_status:up") != std::string::npos;
     if (!ready) std::this_thread::sleep_for(20ms);
   }
   ASSERT_TRUE(ready);
@@ -45,18 +46,21 @@ TEST(RedisSentinel, FollowsFailoverUnderLoadWithoutRestart) {
   int ok = 1, failed = 0, ok_on_new = 0;
   bool stop = false, switched = false;
   for (int w = 0; w < 8; ++w) {
-    asio::co_spawn(io, [&]() -> awaitable<void> {
-      while (!stop) {
-        auto r = co_await store->incr("failover-counter", 1, 0ms);
-        if (r) {
-          ++ok;
-          if (switched) ++ok_on_new;
-        } else {
-          ++failed;
-          co_await sleep_for(10ms);
-        }
-      }
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+          while (!stop) {
+            auto r = co_await store->incr("failover-counter", 1, 0ms);
+            if (r) {
+              ++ok;
+              if (switched) ++ok_on_new;
+            } else {
+              ++failed;
+              co_await sleep_for(10ms);
+            }
+          }
+        },
+        asio::detached);
   }
   uint16_t new_port = group->replica->port();
   std::thread op([&] {
@@ -75,8 +79,8 @@ TEST(RedisSentinel, FollowsFailoverUnderLoadWithoutRestart) {
   }());
   op.join();
   long on_new = std::atol(group->replica->cli("GET failover-counter").c_str());
-  std::printf("sentinel failover: %d ok, %d failed requests, %ld lost writes (counter %ld)\n",
-              ok, failed, static_cast<long>(ok) - on_new, on_new);
+  std::printf("sentinel failover: %d ok, %d failed requests, %ld lost writes (counter %ld)\n", ok,
+              failed, static_cast<long>(ok) - on_new, on_new);
   EXPECT_EQ(group->reported_master_port(), new_port);
   EXPECT_GE(ok_on_new, 500);  // the client writes to the promoted replica, no restart
   EXPECT_NE(group->replica->cli("ROLE").find("master"), std::string::npos);

@@ -1,14 +1,14 @@
 // The client against a real standalone redis-server: pipelining, timeouts, reconnects,
 // AUTH with an ACL user, SELECT, EVALSHA fallback, Pub/Sub, TLS.
-#include "store/redis/client.h"
-#include "store/redis/connection.h"
-#include "tests/redis/harness.h"
-#include "tests/unit/redis/run.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
+
+#include "store/redis/client.h"
+#include "store/redis/connection.h"
+#include "tests/redis/harness.h"
+#include "tests/unit/redis/run.h"
 
 namespace gh::redis {
 namespace {
@@ -39,20 +39,23 @@ TEST(RedisStandalone, PipelinesThousandsOfConcurrentCallsOnOneConnection) {
   std::size_t max_in_flight = 0;
   int done = 0;
   for (int i = 0; i < calls; ++i) {
-    asio::co_spawn(io, [&]() -> awaitable<void> {
-      const command cmd{"INCR", "counter"};
-      auto r = co_await conn->exec(cmd);
-      max_in_flight = std::max(max_in_flight, conn->in_flight());
-      if (!r || !r->is_integer()) ++failed;
-      if (++done == calls) io.stop();
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+          const command cmd{"INCR", "counter"};
+          auto r = co_await conn->exec(cmd);
+          max_in_flight = std::max(max_in_flight, conn->in_flight());
+          if (!r || !r->is_integer()) ++failed;
+          if (++done == calls) io.stop();
+        },
+        asio::detached);
   }
   io.run();
-  std::printf("pipelining: %d calls, %d failed, max in flight %zu, connects %llu\n", calls,
-              failed, max_in_flight, static_cast<unsigned long long>(conn->connects()));
+  std::printf("pipelining: %d calls, %d failed, max in flight %zu, connects %llu\n", calls, failed,
+              max_in_flight, static_cast<unsigned long long>(conn->connects()));
   EXPECT_EQ(failed, 0);
-  EXPECT_EQ(conn->connects(), 1u);   // one connection, not a pool
-  EXPECT_GT(max_in_flight, 100u);    // many requests really were in flight together
+  EXPECT_EQ(conn->connects(), 1u);  // one connection, not a pool
+  EXPECT_GT(max_in_flight, 100u);   // many requests really were in flight together
   EXPECT_EQ(server->cli("GET counter"), std::to_string(calls) + "\n");
   conn->close();
 }
@@ -95,19 +98,22 @@ TEST(RedisStandalone, ReconnectsAfterServerKilledAndRestartedUnderLoad) {
   int ok = 0, failed = 0, ok_after_restart = 0;
   bool restarted = false, stop = false;
   for (int w = 0; w < 20; ++w) {
-    asio::co_spawn(io, [&]() -> awaitable<void> {
-      const command cmd{"INCR", "load"};
-      while (!stop) {
-        auto r = co_await c->exec("load", cmd);
-        if (r && r->is_integer()) {
-          ++ok;
-          if (restarted) ++ok_after_restart;
-        } else {
-          ++failed;
-          co_await sleep_for(5ms);
-        }
-      }
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+          const command cmd{"INCR", "load"};
+          while (!stop) {
+            auto r = co_await c->exec("load", cmd);
+            if (r && r->is_integer()) {
+              ++ok;
+              if (restarted) ++ok_after_restart;
+            } else {
+              ++failed;
+              co_await sleep_for(5ms);
+            }
+          }
+        },
+        asio::detached);
   }
   run(io, [&]() -> awaitable<int> {
     co_await sleep_for(200ms);
@@ -187,10 +193,9 @@ TEST(RedisStandalone, SubscriberReceivesMessagesAndResubscribesAfterRestart) {
   ASSERT_TRUE(server);
   asio::io_context io;
   std::vector<std::string> got;
-  auto sub = make_subscriber(io.get_executor(), local(server->port()), {"news"},
-                             [&](std::string_view ch, std::string_view msg) {
-                               got.emplace_back(msg);
-                             });
+  auto sub =
+      make_subscriber(io.get_executor(), local(server->port()), {"news"},
+                      [&](std::string_view ch, std::string_view msg) { got.emplace_back(msg); });
   auto publish_until_received = [&](std::string msg) -> awaitable<bool> {
     for (int i = 0; i < 200; ++i) {
       for (auto& g : got) {
@@ -214,20 +219,20 @@ TEST(RedisStandalone, TlsVerifiesCertificateAndServerName) {
   }
   char tmpl[] = "/tmp/gh-redis-tls-XXXXXX";
   std::string d = ::mkdtemp(tmpl);
-  std::string gen =
-      "cd " + d + " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt "
-      "-days 2 -subj /CN=gh-test-ca 2>/dev/null && "
-      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
-      "-subj /CN=localhost 2>/dev/null && "
-      "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > san.ext && "
-      "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
-      "-out server.crt -days 2 -extfile san.ext 2>/dev/null && echo ok";
+  std::string gen = "cd " + d +
+                    " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt "
+                    "-days 2 -subj /CN=gh-test-ca 2>/dev/null && "
+                    "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
+                    "-subj /CN=localhost 2>/dev/null && "
+                    "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > san.ext && "
+                    "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+                    "-out server.crt -days 2 -extfile san.ext 2>/dev/null && echo ok";
   ASSERT_EQ(testing::shell(gen), "ok\n");
   uint16_t tls_port = testing::free_port();
-  auto server = redis_process::start({"--tls-port", std::to_string(tls_port), "--tls-cert-file",
-                                      d + "/server.crt", "--tls-key-file", d + "/server.key",
-                                      "--tls-ca-cert-file", d + "/ca.crt", "--tls-auth-clients",
-                                      "no"});
+  auto server =
+      redis_process::start({"--tls-port", std::to_string(tls_port), "--tls-cert-file",
+                            d + "/server.crt", "--tls-key-file", d + "/server.key",
+                            "--tls-ca-cert-file", d + "/ca.crt", "--tls-auth-clients", "no"});
   ASSERT_TRUE(server);
   ::setenv("SSL_CERT_FILE", (d + "/ca.crt").c_str(), 1);
   asio::io_context io;

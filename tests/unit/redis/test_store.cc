@@ -1,16 +1,16 @@
 // redis_store against a real redis-server: same answers as the embedded store, exact
 // admission under concurrency from two workers, TTLs, locks, streams.
-#include "store/embedded/embedded_store.h"
-#include "store/redis/client.h"
-#include "store/redis/redis_store.h"
-#include "tests/redis/harness.h"
-#include "tests/unit/redis/run.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <random>
 #include <thread>
+
+#include "store/embedded/embedded_store.h"
+#include "store/redis/client.h"
+#include "store/redis/redis_store.h"
+#include "tests/redis/harness.h"
+#include "tests/unit/redis/run.h"
 
 namespace gh::redis {
 namespace {
@@ -68,7 +68,7 @@ TEST_F(RedisStore, LimitMatchesEmbeddedStoreForFixedAndSlidingWindows) {
         EXPECT_EQ(got->windows[w].limit, want->windows[w].limit);
       }
     }
-    EXPECT_GT(admitted, 20);   // the sequence exercised both outcomes
+    EXPECT_GT(admitted, 20);  // the sequence exercised both outcomes
     EXPECT_LT(admitted, 300);
   }
 }
@@ -82,22 +82,28 @@ TEST_F(RedisStore, LimitAdmitsExactlyTheLimitFromTwoWorkersUnderConcurrency) {
     asio::io_context io;
     int done = 0;
     for (int i = 0; i < 200; ++i) {
-      asio::co_spawn(io, [&]() -> awaitable<void> {
-        window_spec spec{"rl:{exact}:minute", 100, 60000ms};
-        auto r = co_await store_->limit(std::span(&spec, 1), 1, window_algorithm::fixed, now);
-        if (!r) ++failed;
-        else if (r->admitted) ++admitted;
-        else ++refused;
-        if (++done == 200) io.stop();
-      }, asio::detached);
+      asio::co_spawn(
+          io,
+          [&]() -> awaitable<void> {
+            window_spec spec{"rl:{exact}:minute", 100, 60000ms};
+            auto r = co_await store_->limit(std::span(&spec, 1), 1, window_algorithm::fixed, now);
+            if (!r)
+              ++failed;
+            else if (r->admitted)
+              ++admitted;
+            else
+              ++refused;
+            if (++done == 200) io.stop();
+          },
+          asio::detached);
     }
     io.run();
   };
   std::thread a(worker), b(worker);
   a.join();
   b.join();
-  std::printf("exact limit: %d admitted, %d refused, %d failed\n", admitted.load(),
-              refused.load(), failed.load());
+  std::printf("exact limit: %d admitted, %d refused, %d failed\n", admitted.load(), refused.load(),
+              failed.load());
   EXPECT_EQ(admitted.load(), 100);
   EXPECT_EQ(refused.load(), 300);
   EXPECT_EQ(failed.load(), 0);
@@ -150,13 +156,14 @@ TEST_F(RedisStore, AppendedEventsAreReadBackWithConsumerGroupAndAcked) {
   std::vector<gh::store::Store::event_fields> events;
   for (int i = 0; i < 50; ++i) events.push_back({{"type", "mask"}, {"n", std::to_string(i)}});
   ASSERT_TRUE(run(io_, store_->append_events("gatehouse:events", events, 1000)));
-  const command read{"XREADGROUP", "GROUP", "tail", "c1", "COUNT", "100", "BLOCK", "100",
-                     "STREAMS", "gatehouse:events", ">"};
+  const command read{"XREADGROUP", "GROUP", "tail", "c1",      "COUNT",
+                     "100",        "BLOCK", "100",  "STREAMS", "gatehouse:events",
+                     ">"};
   auto r = run(io_, c->exec("gatehouse:events", read));
   ASSERT_TRUE(r);
   ASSERT_TRUE(r->is_array());
   const auto& entries = r->elements.at(0).elements.at(1).elements;
-  ASSERT_EQ(entries.size(), 50u);  // none lost
+  ASSERT_EQ(entries.size(), 50u);                          // none lost
   EXPECT_EQ(entries[7].elements[1].elements[3].str, "7");  // in order
   command ack{"XACK", "gatehouse:events", "tail"};
   for (const auto& e : entries) ack.arg(e.elements[0].str);
