@@ -42,6 +42,43 @@ load_result load_declarative_file(const std::string& path, const plugin::Registr
   return load_declarative(buffer.str(), path, plugins);
 }
 
+namespace {
+
+// Error text may quote bytes from the file; keep the output printable UTF-8 by writing
+// control characters and invalid UTF-8 as \xNN.
+std::string printable(std::string_view in) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(in.size());
+  auto escape = [&](unsigned char c) {
+    out += "\\x";
+    out += hex[c >> 4];
+    out += hex[c & 0xF];
+  };
+  for (std::size_t i = 0; i < in.size();) {
+    auto c = static_cast<unsigned char>(in[i]);
+    if (c < 0x80) {
+      if (c < 0x20 && c != '\t' && c != '\n') escape(c);
+      else out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    std::size_t len = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = len > 0 && i + len <= in.size();
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(in[i + k]) >> 6) == 0x2;
+    if (ok) {
+      out.append(in.substr(i, len));
+      i += len;
+    } else {
+      escape(c);
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string format_errors(const load_result& result, std::string_view source_name) {
   std::string out;
   for (const auto& e : result.errors) {
@@ -56,7 +93,7 @@ std::string format_errors(const load_result& result, std::string_view source_nam
     out += e.message;
     out += '\n';
   }
-  return out;
+  return printable(out);
 }
 
 namespace {

@@ -17,7 +17,10 @@ bool body_pump::feed(http::message_parser<R>& p) {
     auto used = p.put(buffer_.data(), ec);
     buffer_.consume(used);
     if (ec == beast::http::error::need_more) return true;
-    if (ec) return false;
+    if (ec) {
+      parse_failed_ = true;
+      return false;
+    }
     if (used == 0) return true;
   }
   return true;

@@ -30,12 +30,15 @@ class body_pump {
   template <bool R>
   boost::asio::awaitable<bool> read_more(http::message_parser<R>& p);
   bool timed_out() const noexcept { return timer_.expired(); }
+  // The last failure was malformed input (as opposed to a closed or slow peer).
+  bool parse_failed() const noexcept { return parse_failed_; }
 
  private:
   boost::asio::ip::tcp::socket& socket_;
   deadline_wheel::entry& timer_;
   boost::beast::flat_buffer& buffer_;
   std::chrono::milliseconds timeout_;
+  bool parse_failed_ = false;
 };
 
 }  // namespace gh::server

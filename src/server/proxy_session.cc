@@ -94,14 +94,10 @@ class session {
         if (!ec && p.is_header_done()) co_return 0;
         if (ec && ec != beast::http::error::need_more) {
           if (p.refusal() == http::parse_refusal::too_many_fields) co_return 431;
-          if (ec == beast::http::error::header_limit) {
-            co_return raw.find("\r\n") == std::string_view::npos ? 414 : 431;
-          }
+          if (ec == beast::http::error::header_limit) co_return p.method.empty() ? 414 : 431;
           co_return 400;
         }
-        if (buf_.size() > s.max_header_size) {
-          co_return raw.find("\r\n") == std::string_view::npos ? 414 : 431;
-        }
+        if (buf_.size() > s.max_header_size) co_return p.method.empty() ? 414 : 431;
       }
       bool idle = buf_.size() == 0 && first;
       if (idle && w_.draining()) co_return -1;

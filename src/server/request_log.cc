@@ -37,7 +37,7 @@ void open_access_log(const std::string& path) {
 
 void log_request(worker& w, plugin::Context& ctx, const exchange_outcome&) {
   auto now = std::chrono::steady_clock::now();
-  if (ctx.route && w.metrics()) {
+  if (w.metrics()) {
     auto sample = metrics::sample_from(ctx, now);
     w.metrics()->record(w.index(), sample);
   }

@@ -45,7 +45,10 @@ asio::awaitable<bool> send_local_response(exchange_io& io, int status, std::stri
     http::append_field(out, "Content-Type", "application/json; charset=utf-8");
   if (!http::status_has_no_body(status))
     http::append_field(out, "Content-Length", std::to_string(body.size()));
-  if (!request_id.empty()) http::append_field(out, "X-Kong-Request-Id", request_id);
+  if (!request_id.empty()) {
+    http::append_field(out, "X-Kong-Request-Id", request_id);
+    if (!extra.has("x-request-id")) http::append_field(out, "X-Request-Id", request_id);
+  }
   http::append_field(out, "Server", "gatehouse/" GATEHOUSE_VERSION);
   if (close) http::append_field(out, "Connection", "close");
   out += "\r\n";
@@ -178,8 +181,14 @@ class exchange {
     if (plan_.expect_continue && !co_await send_continue()) co_return false;
     body_pump pump(io_.client, io_.client_timer, io_.client_buf, w_.settings().client_body_timeout);
     while (!p_.is_done()) {
-      if (!co_await pump.read_more(p_)) co_return false;
+      if (!co_await pump.read_more(p_)) {
+        if (!pump.parse_failed()) co_return false;
+        plan_.client_keep_alive = false;
+        ctx_.exit(400, "Bad request");
+        co_return true;
+      }
       if (ctx_.req.body.size() + p_.body.size() > limit) {
+        plan_.client_keep_alive = false;
         ctx_.exit(413, "Request size limit exceeded");
         co_return true;
       }
@@ -233,8 +242,11 @@ class exchange {
       auto in = req.headers.get(name);
       http::append_field(out, name, trusted && in ? *in : own);
     };
+    // Kong appends the peer to any incoming X-Forwarded-For; trust only decides whether
+    // the client address was taken from it (session) and whether the other X-Forwarded-*
+    // pass through.
     auto xff = req.headers.get("x-forwarded-for");
-    if (trusted && xff) {
+    if (xff) {
       std::string v(*xff);
       v += ", ";
       v += req.remote_addr;
@@ -271,18 +283,24 @@ class exchange {
     out += "\r\n";
   }
 
-  // The target for this attempt: the service host, or the next target of its upstream.
-  std::pair<std::string, uint16_t> pick_target() {
+  enum class failure { none, connect, timeout, dns, no_peer, reset, bad_response, client, client_bad_request };
+
+  // The target for this attempt: the service host, or the next target of its upstream
+  // entity (no_peer when that upstream has no usable target).
+  failure pick_target(std::string& host, uint16_t& port) {
     const auto& svc = *ctx_.service;
     auto it = snap_.upstreams.find(svc.host);
-    if (it != snap_.upstreams.end() && !it->second.slots.empty()) {
-      const auto& t = it->second.slots[w_.next_ring_index() % it->second.slots.size()];
-      return {t.host, t.port};
+    if (it == snap_.upstreams.end()) {
+      host = svc.host;
+      port = static_cast<uint16_t>(svc.port);
+      return failure::none;
     }
-    return {svc.host, static_cast<uint16_t>(svc.port)};
+    if (it->second.slots.empty()) return failure::no_peer;
+    const auto& t = it->second.slots[w_.next_ring_index() % it->second.slots.size()];
+    host = t.host;
+    port = t.port;
+    return failure::none;
   }
-
-  enum class failure { none, connect, timeout, dns, reset, bad_response, client };
 
   asio::awaitable<failure> connect(const std::string& host, uint16_t port) {
     boost::system::error_code ec;
@@ -321,7 +339,7 @@ class exchange {
     for (;;) {
       bool done = p_.is_done();
       if (p_.body.empty() && !done) {
-        if (!co_await pump.read_more(p_)) co_return failure::client;
+        if (!co_await pump.read_more(p_)) co_return pump.parse_failed() ? failure::client_bad_request : failure::client;
         continue;
       }
       ctx_.bytes_in += p_.body.size();
@@ -363,7 +381,9 @@ class exchange {
     failure last = failure::connect;
     bool streamed = false;
     for (;;) {
-      auto [host, port] = pick_target();
+      std::string host;
+      uint16_t port = 0;
+      if (auto pf = pick_target(host, port); pf != failure::none) co_return pf;
       std::string key = host + ':' + std::to_string(port);
       conn_ = w_.pool().take(key);
       bool reused = conn_ != nullptr;
@@ -383,7 +403,7 @@ class exchange {
         if (plan_.expect_continue && !co_await send_continue()) co_return failure::client;
         streamed = true;
         f = co_await stream_request_body();
-        if (f == failure::client) co_return f;
+        if (f == failure::client || f == failure::client_bad_request) co_return f;
       }
       if (f == failure::none) {
         rp_owner = std::make_unique<http::response_parser>(200);
@@ -435,6 +455,13 @@ class exchange {
     switch (f) {
       case failure::timeout: co_return co_await local_error(504, "The upstream server is timing out");
       case failure::dns: co_return co_await local_error(503, "name resolution failed");
+      case failure::no_peer:
+        co_return co_await local_error(503, "failure to get a peer from the ring-balancer");
+      case failure::client_bad_request: {
+        if (ctx_.exited()) co_return co_await local_exit();
+        plan_.client_keep_alive = false;
+        co_return co_await local_error(400, "Bad request");
+      }
       case failure::client: {
         if (ctx_.exited()) co_return co_await local_exit();
         run_log();

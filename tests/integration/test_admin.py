@@ -239,6 +239,7 @@ def test_no_request_fails_during_reloads_under_load(gw, upstream):
             cfg = simple_config(upstream.url, ["/old", f"/v{i}"], route_name="old-route")
             r = requests.post(gw.admin_url + "/config", json={"config": cfg}, timeout=10)
             assert r.status_code == 201, r.text
+            time.sleep(0.1)  # let requests run on each snapshot
         for i in range(5):
             gw.write_config(simple_config(upstream.url, ["/old", f"/hup{i}"], route_name="old-route"))
             gw.reload()

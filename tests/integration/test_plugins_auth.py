@@ -194,13 +194,41 @@ def test_size_limit_at_limit_passes(size_gw):
     assert r.status_code == 200
 
 
-def test_size_limit_chunked_body_over_limit_is_413(size_gw, upstream):
-    def gen():
-        for _ in range(8):
-            yield b"y" * 512
-    r = requests.post(size_gw.proxy_url + "/x", data=gen(), timeout=10)
-    assert r.status_code == 413
-    assert all(q["path"] != "/x" or q["body_len"] <= 1024 for q in upstream.requests)
+def send_all_then_read(port: int, payload: bytes) -> bytes:
+    """Sends the whole request in one write (so the gateway never leaves unread bytes behind
+    when it answers early), then reads until the gateway closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(payload)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return data
+
+
+def test_size_limit_chunked_body_over_limit_is_413_and_never_reaches_upstream(size_gw, upstream):
+    body = b"3e8\r\n" + b"y" * 1000 + b"\r\n" + b"64\r\n" + b"z" * 100 + b"\r\n0\r\n\r\n"
+    data = send_all_then_read(size_gw.proxy_port, b"POST /x HTTP/1.1\r\nHost: t\r\n"
+                              b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + body)
+    assert data.startswith(b"HTTP/1.1 413")
+    assert b"Request size limit exceeded" in data
+    assert [q for q in upstream.requests if q["path"] == "/x"] == []
+
+
+def test_size_limit_chunked_body_under_limit_passes(size_gw):
+    body = b"3e8\r\n" + b"y" * 1000 + b"\r\n0\r\n\r\n"
+    data = send_all_then_read(size_gw.proxy_port, b"POST /x HTTP/1.1\r\nHost: t\r\n"
+                              b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + body)
+    assert data.startswith(b"HTTP/1.1 200")
+
+
+@pytest.mark.xfail(strict=True, reason="the core removes Expect before the access phase "
+                   "(upstream_exchange.cc plan()), so the plugin cannot see it; Kong answers 417")
+def test_size_limit_expect_continue_over_limit_is_417_before_body_is_sent(size_gw):
+    with socket.create_connection(("127.0.0.1", size_gw.proxy_port), timeout=10) as s:
+        s.sendall(b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 2048\r\n"
+                  b"Expect: 100-continue\r\nConnection: close\r\n\r\n")
+        data = s.recv(65536)
+    assert data.startswith(b"HTTP/1.1 417")
 
 
 def test_size_limit_require_content_length_is_411(gatehouse, upstream):

@@ -292,9 +292,12 @@ def test_streamed_response_reaches_client_before_upstream_finishes(gatehouse, up
     start = time.monotonic()
     with requests.get(gw.proxy_url + "/sse?n=3&interval_ms=700", stream=True, timeout=10) as r:
         assert r.headers["Content-Type"].startswith("text/event-stream")
-        first = next(r.iter_lines())
+        # One iterator, byte-sized reads: a larger chunk_size would make requests itself
+        # wait for the whole body.
+        lines = r.iter_lines(chunk_size=1)
+        first = next(lines)
         first_at = time.monotonic() - start
-        rest = b"\n".join(r.iter_lines())
+        rest = b"\n".join(lines)
     assert first == b"id: 0"
     assert b"data: event 2" in rest
     assert first_at < 1.2, f"first event arrived after {first_at:.2f}s: the gateway buffered"
