@@ -96,6 +96,16 @@ Origin normalize_origin(std::string_view s) {
   return {std::move(domain), std::string(host)};
 }
 
+// Boost.Regex throws when a match grows too complex (a hostile Origin against a
+// backtracking pattern); such an origin simply does not match.
+bool regex_matches(const std::string& subject, const boost::regex& re) noexcept {
+  try {
+    return boost::regex_match(subject, re);
+  } catch (...) {
+    return false;
+  }
+}
+
 struct AllowedOrigin {
   std::optional<boost::regex> regex;
   std::string domain;  // normalized, for flat entries
@@ -216,7 +226,7 @@ class CorsPlugin final : public plugin::Plugin {
       }
       Origin req = normalize_origin(req_origin);
       for (const auto& a : allowed_) {
-        bool found = a.regex ? boost::regex_match(a.by_host ? req.host : req.domain, *a.regex)
+        bool found = a.regex ? regex_matches(a.by_host ? req.host : req.domain, *a.regex)
                              : req.domain == a.domain;
         if (found) {
           h.set("Access-Control-Allow-Origin", req.domain);

@@ -173,3 +173,11 @@ TEST_F(Cors, PrivateNetworkAllowedOnlyWhenRequested) {
   p->access(ctx);
   EXPECT_EQ(ctx.exit_headers().get("Access-Control-Allow-Private-Network"), "true");
 }
+
+TEST_F(Cors, HostileOriginAgainstBacktrackingRegexDoesNotMatchOrThrow) {
+  auto p = build(*factory, R"({"origins":["(a+)+b","http://z.example"]})");
+  request(ctx, "GET", "/");
+  ctx.req.headers.add("Origin", std::string(5000, 'a'));
+  EXPECT_NO_THROW(p->header_filter(ctx));
+  EXPECT_FALSE(ctx.resp.headers.has("Access-Control-Allow-Origin"));
+}
