@@ -18,7 +18,7 @@ from configs import simple_config
 def run_cli(gatehouse_bin, *args, timeout=30):
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
     return subprocess.run([str(gatehouse_bin), *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+                          errors="replace", timeout=timeout, env=env)
 
 
 def test_version_prints_semver_and_exits_zero(gatehouse_bin):

@@ -95,26 +95,43 @@ def test_hop_by_hop_request_headers_are_not_forwarded(gw):
         "TE": "gzip",
         "Trailer": "X-Checksum",
         "Upgrade": "h2c",
+        "Proxy-Connection": "keep-alive",
+        "Proxy": "http://attacker.example",
         "X-Keep-Me": "yes",
-        "Proxy-Authorization": "Basic dXNlcjpwYXNz",
     })
     assert r.status_code == 200
     sent = {k.lower() for k, _ in r.json()["headers"]}
-    for hop in ("x-drop-me", "keep-alive", "te", "trailer", "upgrade"):
+    for hop in ("x-drop-me", "keep-alive", "te", "trailer", "upgrade", "proxy-connection", "proxy"):
         assert hop not in sent, f"hop-by-hop header {hop} reached the upstream"
     assert forwarded(r, "X-Keep-Me") == ["yes"]
-    # Kong (nginx) forwards Proxy-Authorization: it is end-to-end for a reverse proxy.
-    assert forwarded(r, "Proxy-Authorization") == ["Basic dXNlcjpwYXNz"]
+
+
+def test_te_trailers_is_forwarded_other_te_values_are_not(gw):
+    # Kong sets the upstream TE to "trailers" only when the client asked for trailers (gRPC).
+    r = requests.get(gw.proxy_url + "/te", headers={"TE": "gzip, trailers"}, timeout=10)
+    assert forwarded(r, "TE") == ["trailers"]
+
+
+def test_proxy_authorization_is_not_forwarded(gw):
+    # Kong clears Proxy-Authorization before proxying (kong/runloop/handler.lua, access.after:
+    # "clear the proxy-authorization header only in case the plugin didn't specify it"):
+    # credentials meant for a proxy must not leak to the upstream.
+    r = requests.get(gw.proxy_url + "/pa", timeout=10,
+                     headers={"Proxy-Authorization": "Basic dXNlcjpwYXNz"})
+    assert r.status_code == 200
+    assert forwarded(r, "Proxy-Authorization") == []
 
 
 def test_hop_by_hop_response_headers_are_not_returned(gw):
     path = ("/response-headers?Connection=X-Hop&X-Hop=1&Keep-Alive=timeout%3D99"
-            "&Upgrade=h2c&X-Keep=yes")
+            "&Upgrade=h2c&Proxy-Authenticate=Basic&Trailer=X-Sum&X-Keep=yes")
     r = requests.get(gw.proxy_url + path, timeout=10)
     assert r.status_code == 200
     assert "X-Hop" not in r.headers
     assert r.headers.get("Keep-Alive") != "timeout=99"
     assert "Upgrade" not in r.headers
+    assert "Proxy-Authenticate" not in r.headers  # Kong header_filter clears it
+    assert "Trailer" not in r.headers  # the client did not send TE: trailers
     assert r.headers["X-Keep"] == "yes"
 
 
