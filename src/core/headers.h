@@ -39,6 +39,7 @@ class Headers {
   // Removes every field named `name`; returns how many were removed.
   std::size_t remove(std::string_view name);
   void clear() noexcept { fields_.clear(); }
+  void reserve(std::size_t n) { fields_.reserve(n); }
 
   std::size_t size() const noexcept { return fields_.size(); }
   bool empty() const noexcept { return fields_.empty(); }

@@ -26,7 +26,9 @@ enum class parse_refusal { none, bad_request, header_too_large, too_many_fields,
 template <bool is_request>
 class message_parser : public boost::beast::http::basic_parser<is_request> {
  public:
-  explicit message_parser(std::size_t max_fields = 100) : max_fields_(max_fields) {}
+  explicit message_parser(std::size_t max_fields = 100) : max_fields_(max_fields) {
+    headers.reserve(16);
+  }
 
   // Head.
   std::string method;  // requests

@@ -150,12 +150,11 @@ proxy_metrics::~proxy_metrics() = default;
 void proxy_metrics::record(unsigned worker, const request_sample& s) {
   shard& sh = *shards_[worker % shards_.size()];
   sh.requests.fetch_add(1, relaxed);
-  // Requests without a route (Kong's 404) are counted with empty service and route, as
-  // a global prometheus plugin does in Kong; only routed requests get latencies.
+  if (s.route.empty()) return;  // as Kong: only routed requests are labelled
+
   if (auto* c = sh.series(sh.status, {s.service, s.route, s.consumer, s.status, s.from_service})) {
     c->fetch_add(1, relaxed);
   }
-  if (s.route.empty()) return;
   if (auto* l = sh.series(sh.latency, {s.service, s.route, {}, 0, false})) {
     if (s.request_latency_ms >= 0) {
       observe(l->request, detail::upstream_latency_buckets, s.request_latency_ms);

@@ -14,6 +14,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include <array>
 #include <limits>
 
 namespace gh::server {
@@ -68,9 +69,10 @@ class session {
     while (keep_alive && !w_.draining()) {
       keep_alive = co_await serve_one();
     }
-    counters.active.fetch_sub(1, std::memory_order_relaxed);
     boost::system::error_code ec;
     sock_.shutdown(tcp::socket::shutdown_send, ec);
+    if (linger_) co_await linger();
+    counters.active.fetch_sub(1, std::memory_order_relaxed);
     sock_.close(ec);
   }
 
@@ -117,8 +119,23 @@ class session {
     }
   }
 
+  // nginx's lingering close: after answering early, read and drop what the client still
+  // sends (bounded in time and bytes) so that closing does not reset the connection
+  // before the client read the answer.
+  asio::awaitable<void> linger() {
+    std::array<char, 16384> sink;
+    std::size_t total = 0;
+    timer_.expires_after(std::chrono::milliseconds(2000));
+    while (total < 4 * 1024 * 1024) {
+      auto [ec, n] = co_await sock_.async_read_some(asio::buffer(sink), use_tuple);
+      if (ec) break;
+      total += n;
+    }
+    timer_.clear();
+  }
+
   exchange_io io() {
-    return exchange_io{w_, sock_, timer_, buf_, out_, local_port_, peer_trusted_};
+    return exchange_io{w_, sock_, timer_, buf_, out_, upstream_buf_, local_port_, peer_trusted_};
   }
 
   asio::awaitable<bool> send_error(int status, std::string_view message, const std::string& request_id,
@@ -158,6 +175,7 @@ class session {
     }
     auto x = io();
     auto outcome = co_await proxy_request(x, *pinned, p, ctx);
+    linger_ = outcome.linger;
     log_request(w_, ctx, outcome);
     co_return outcome.keep_alive;
   }
@@ -208,7 +226,9 @@ class session {
   tcp::socket sock_;
   deadline_wheel::entry timer_;
   beast::flat_buffer buf_;
+  beast::flat_buffer upstream_buf_;
   std::string out_;
+  bool linger_ = false;
   std::string remote_ip_;
   asio::ip::address remote_address_;
   uint16_t remote_port_ = 0;

@@ -17,6 +17,7 @@
 
 #include <array>
 #include <limits>
+#include <optional>
 #include <span>
 
 namespace gh::server {
@@ -133,7 +134,6 @@ class exchange {
         p_.version >= 11 ? !p_.connection_close : (p_.connection_keep_alive && !p_.connection_close);
     if (auto e = req.headers.get("expect"); e && iequals(*e, "100-continue") && plan_.has_body)
       plan_.expect_continue = true;
-    req.headers.remove("expect");
     if (p_.upgrade_requested) {
       if (auto u = req.headers.get("upgrade"); u && iequals(*u, "websocket")) {
         plan_.websocket = true;
@@ -141,7 +141,14 @@ class exchange {
       }
     }
     if (auto h = req.headers.get("host")) plan_.client_host_header = std::string(*h);
+    // As Kong: TE passes only as "trailers"; Proxy (httpoxy) and Proxy-Authorization
+    // are meant for this hop.
+    bool te_trailers = false;
+    for (auto v : req.headers.get_all("te")) te_trailers = te_trailers || v.find("trailers") != std::string_view::npos;
     http::strip_hop_by_hop(req.headers);
+    req.headers.remove("proxy");
+    req.headers.remove("proxy-authorization");
+    if (te_trailers) req.headers.add("TE", "trailers");
   }
 
   bool body_unread() const { return plan_.has_body && !p_.is_done() && !ctx_.req.body_buffered; }
@@ -156,12 +163,13 @@ class exchange {
     for (const auto* pl : active_) {
       if (pl->response_body_mode() != plugin::BodyMode::none) pl->body_filter(ctx_, body, true);
     }
-    bool close = !plan_.client_keep_alive || body_unread();
+    bool unread = body_unread();
+    bool close = !plan_.client_keep_alive || unread;
     ctx_.bytes_out += body.size();
     bool ok = co_await send_local_response(io_, ctx_.resp.status, body, ctx_.resp.headers,
                                            ctx_.request_id, close, plan_.head_only);
     run_log();
-    co_return exchange_outcome{ok};
+    co_return exchange_outcome{ok, unread};
   }
 
   asio::awaitable<exchange_outcome> local_error(int status, std::string_view message) {
@@ -228,7 +236,8 @@ class exchange {
     bool trusted = io_.peer_trusted;
     std::string_view via_in;
     for (const auto& f : req.headers) {
-      if (iequals(f.name, "host") || iequals(f.name, "x-real-ip") ||
+      // Expect is answered by the gateway itself (100 Continue), never forwarded.
+      if (iequals(f.name, "host") || iequals(f.name, "x-real-ip") || iequals(f.name, "expect") ||
           iequals(f.name, "content-length") || iequals(f.name, "x-request-id"))
         continue;
       if (f.name.size() > 12 && iequals(std::string_view(f.name).substr(0, 12), "x-forwarded-")) continue;
@@ -374,8 +383,7 @@ class exchange {
   }
 
   // Sends the request (head, body) with retries; on success the response head is read.
-  asio::awaitable<failure> send_request(beast::flat_buffer& ubuf, http::response_parser*& rp,
-                                        std::unique_ptr<http::response_parser>& rp_owner) {
+  asio::awaitable<failure> send_request(beast::flat_buffer& ubuf) {
     build_upstream_head();
     int tries_left = ctx_.service->retries;
     failure last = failure::connect;
@@ -406,9 +414,8 @@ class exchange {
         if (f == failure::client || f == failure::client_bad_request) co_return f;
       }
       if (f == failure::none) {
-        rp_owner = std::make_unique<http::response_parser>(200);
-        rp = rp_owner.get();
-        f = co_await read_response_head(ubuf, *rp);
+        rp_.emplace(200);
+        f = co_await read_response_head(ubuf);
         if (f == failure::none) co_return f;
       }
       last = f;
@@ -422,8 +429,9 @@ class exchange {
     }
   }
 
-  asio::awaitable<failure> read_response_head(beast::flat_buffer& ubuf, http::response_parser& rp) {
+  asio::awaitable<failure> read_response_head(beast::flat_buffer& ubuf) {
     for (;;) {
+      auto& rp = *rp_;
       rp.header_limit(64 * 1024);
       rp.body_limit(std::numeric_limits<uint64_t>::max());
       rp.eager(false);
@@ -443,8 +451,7 @@ class exchange {
         ubuf.commit(n);
       }
       if (rp.status >= 100 && rp.status < 200 && rp.status != 101) {
-        rp.~message_parser();
-        new (&rp) http::response_parser(200);
+        rp_.emplace(200);
         continue;
       }
       co_return failure::none;
@@ -473,18 +480,17 @@ class exchange {
   }
 
   asio::awaitable<exchange_outcome> forward() {
-    beast::flat_buffer ubuf;
-    http::response_parser* rp = nullptr;
-    std::unique_ptr<http::response_parser> rp_owner;
+    auto& ubuf = io_.upstream_buf;
+    ubuf.clear();
     ctx_.kong_latency_ms = duration_cast<milliseconds>(steady_clock::now() - ctx_.started_at).count();
-    auto f = co_await send_request(ubuf, rp, rp_owner);
+    auto f = co_await send_request(ubuf);
     if (f != failure::none) {
       if (conn_) conn_.reset();
       co_return co_await upstream_failure(f);
     }
     ctx_.upstream_latency_ms =
         duration_cast<milliseconds>(steady_clock::now() - upstream_started_).count();
-    co_return co_await relay_response(ubuf, *rp);
+    co_return co_await relay_response(ubuf, *rp_);
   }
 
   asio::awaitable<exchange_outcome> relay_response(beast::flat_buffer& ubuf, http::response_parser& rp);
@@ -498,6 +504,7 @@ class exchange {
   request_plan plan_;
   std::vector<const plugin::Plugin*> active_;
   std::unique_ptr<upstream::connection> conn_;
+  std::optional<http::response_parser> rp_;
   steady_clock::time_point upstream_started_;
   bool filters_response_ = false;
   bool filters_request_ = false;
@@ -528,6 +535,7 @@ asio::awaitable<exchange_outcome> exchange::relay_response(beast::flat_buffer& u
   std::string upgrade_value;
   if (upgrade) upgrade_value = std::string(resp.headers.get("upgrade").value_or("websocket"));
   http::strip_hop_by_hop(resp.headers);
+  resp.headers.remove("proxy-authenticate");
   for (const auto* pl : active_) pl->header_filter(ctx_);
 
   enum class framing { none, length, chunked, until_close };

@@ -30,12 +30,16 @@ struct exchange_io {
   deadline_wheel::entry& client_timer;
   boost::beast::flat_buffer& client_buf;
   std::string& out;  // reusable head buffer
+  boost::beast::flat_buffer& upstream_buf;  // reusable upstream read buffer
   const std::string& local_port;
   bool peer_trusted;  // the TCP peer is in trusted_ips
 };
 
 struct exchange_outcome {
   bool keep_alive = false;
+  // The gateway answered before reading the request body: close gracefully (lingering)
+  // so the client reads the answer instead of a reset.
+  bool linger = false;
 };
 
 boost::asio::awaitable<exchange_outcome> proxy_request(exchange_io& io, const snapshot& snap,

@@ -221,8 +221,6 @@ def test_size_limit_chunked_body_under_limit_passes(size_gw):
     assert data.startswith(b"HTTP/1.1 200")
 
 
-@pytest.mark.xfail(strict=True, reason="the core removes Expect before the access phase "
-                   "(upstream_exchange.cc plan()), so the plugin cannot see it; Kong answers 417")
 def test_size_limit_expect_continue_over_limit_is_417_before_body_is_sent(size_gw):
     with socket.create_connection(("127.0.0.1", size_gw.proxy_port), timeout=10) as s:
         s.sendall(b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 2048\r\n"
