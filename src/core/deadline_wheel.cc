@@ -26,7 +26,7 @@ void deadline_wheel::entry::detach() noexcept {
 }
 
 void deadline_wheel::sweep() {
-  auto now = clock::now();
+  auto now = now_ = clock::now();
   for (entry* e = head_; e; e = e->next_) {
     if (e->deadline_ <= now) {
       e->expired_ = true;

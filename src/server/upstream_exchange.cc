@@ -16,6 +16,7 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
+#include <charconv>
 #include <limits>
 #include <optional>
 #include <span>
@@ -392,8 +393,10 @@ class exchange {
       std::string host;
       uint16_t port = 0;
       if (auto pf = pick_target(host, port); pf != failure::none) co_return pf;
-      std::string key = host + ':' + std::to_string(port);
-      conn_ = w_.pool().take(key);
+      char port_text[8];
+      auto [port_end, port_ec] = std::to_chars(port_text, port_text + sizeof port_text, port);
+      key_.assign(host).append(1, ':').append(port_text, port_end);
+      conn_ = w_.pool().take(key_);
       bool reused = conn_ != nullptr;
       if (!reused) {
         auto f = co_await connect(host, port);
@@ -402,7 +405,7 @@ class exchange {
           if (f != failure::dns && tries_left-- > 0) continue;
           co_return last;
         }
-        conn_->pool_key = std::move(key);
+        conn_->pool_key = key_;
       }
       upstream_started_ = steady_clock::now();
       std::array<asio::const_buffer, 2> head{asio::buffer(io_.out), asio::buffer(ctx_.req.body)};
@@ -505,6 +508,7 @@ class exchange {
   std::vector<const plugin::Plugin*> active_;
   std::unique_ptr<upstream::connection> conn_;
   std::optional<http::response_parser> rp_;
+  std::string key_;  // pool key of the current attempt
   steady_clock::time_point upstream_started_;
   bool filters_response_ = false;
   bool filters_request_ = false;
