@@ -315,10 +315,14 @@ def test_sliding_minute_window_admits_the_limit_and_retry_after_waits_for_the_sl
 
 # --- exactness under concurrency (Kong issue 5311) --------------------------------------------
 
-@pytest.mark.parametrize("algorithm", ["fixed", "sliding"])
+@pytest.mark.parametrize("algorithm,periods", [
+    ("fixed", {"minute": 100}),
+    ("sliding", {"minute": 100}),
+    ("fixed", {"minute": 100, "hour": 1000}),  # two windows counted in one atomic step
+], ids=["fixed", "sliding", "minute-and-hour"])
 def test_two_hundred_concurrent_clients_through_two_workers_get_exactly_one_hundred(gatehouse, upstream,
-                                                                                   algorithm):
-    gw = gatehouse(kong_config(upstream.url, [rate_limiting(minute=100, algorithm=algorithm)]),
+                                                                                   algorithm, periods):
+    gw = gatehouse(kong_config(upstream.url, [rate_limiting(algorithm=algorithm, **periods)]),
                    workers=2)
     clients = 200
     window_with_room(60, 20)
@@ -372,14 +376,29 @@ INVALID = [
     ({"second": 10, "algorithm": "leaky"}, "expected one of: fixed, sliding"),
     ({"second": "ten"}, "expected a number"),
     ({"second": 10, "colour": "red"}, "unknown field"),
+    ({"second": 10, "limit_by": "header", "header_name": "bad header"},
+     "bad header name 'bad header', allowed characters are A-Z, a-z, 0-9, '_', and '-'"),
+    ({"second": 10, "limit_by": "path", "path": "a"}, "should start with: /"),
+    ({"second": 10, "limit_by": "path", "path": "/a//b"}, "must not have empty segments"),
+    ({"second": 10, "error_code": 0}, "value must be greater than 0"),
+    ({"second": 10, "hide_client_headers": "no"}, "expected a boolean"),
+    ({"second": 10, "policy": "redis", "redis": {"host": "h", "port": 70000}},
+     "value should be between 0 and 65535"),
+    ({"second": 10, "policy": "redis", "redis": {"host": "h"}, "sync_rate": 0.01},
+     "sync_rate must be greater than 0.02, or -1 to disable"),
 ]
 INVALID_IDS = ["no-period", "hour-below-second", "year-below-month", "negative", "header-no-name",
                "path-no-path", "bad-limit-by", "cluster-policy", "sync-rate-local",
-               "redis-no-host", "bad-algorithm", "string-limit", "unknown-field"]
+               "redis-no-host", "bad-algorithm", "string-limit", "unknown-field", "bad-header-name",
+               "relative-path", "empty-segment", "zero-error-code", "string-boolean",
+               "redis-port-range", "sync-rate-too-small"]
 
 FIELD_OF = {"header-no-name": "header_name", "path-no-path": "path", "redis-no-host": "host",
             "negative": "second", "bad-limit-by": "limit_by", "cluster-policy": "policy",
-            "bad-algorithm": "algorithm", "string-limit": "second", "unknown-field": "colour"}
+            "bad-algorithm": "algorithm", "string-limit": "second", "unknown-field": "colour",
+            "bad-header-name": "header_name", "relative-path": "path", "empty-segment": "path",
+            "zero-error-code": "error_code", "string-boolean": "hide_client_headers",
+            "redis-port-range": "redis.port"}
 
 
 def run_cli(gatehouse_bin, *args):
@@ -434,6 +453,17 @@ def test_fractional_limit_admits_its_ceiling_and_prints_the_configured_number(ga
     rs = [get(gw) for _ in range(3)]
     assert [r.status_code for r in rs] == [200, 200, 429]
     assert rs[0].headers["X-RateLimit-Limit-Minute"] == "1.5"
+    # Kong would print 1.5 - 0 - 1 = "0.5"; Gatehouse counts whole requests left (documented).
+    assert [r.headers["X-RateLimit-Remaining-Minute"] for r in rs] == ["1", "0", "0"]
+
+
+def test_headers_are_added_to_upstream_error_responses_too(gatehouse, upstream):
+    gw = gatehouse(kong_config(upstream.url, [rate_limiting(minute=5)]))
+    window_with_room(60, 5)
+    r = get(gw, "/status/503")
+    assert r.status_code == 503
+    assert r.headers["X-RateLimit-Remaining-Minute"] == "4"
+    assert r.headers["RateLimit-Remaining"] == "4"
 
 
 # --- counters across reloads, store failures --------------------------------------------------
