@@ -311,3 +311,16 @@ def test_post_config_refuses_invalid_prometheus_config(gatehouse, upstream, conf
                       json={"config": kong_config(upstream.url, [prometheus(**config)])}, timeout=10)
     assert r.status_code == 400
     assert message in json.dumps(r.json()["fields"])
+
+
+def test_consumer_label_values_are_escaped_in_the_exposition(gatehouse, upstream):
+    # Kong's usernames are free strings: a quote, a backslash or a newline must not break the
+    # text format (Prometheus would reject the whole scrape).
+    username = 'ev"il\\user\nx'
+    consumers = [{"username": username, "keyauth_credentials": [{"key": "evil-key"}]}]
+    gw = gatehouse(kong_config(upstream.url, [prometheus(per_consumer=True), {"name": "key-auth"}],
+                               consumers))
+    assert requests.get(gw.proxy_url + "/x", headers={"apikey": "evil-key"}, timeout=10).status_code == 200
+    m = scrape(gw, 1)  # Metrics() asserts that every line parses
+    escaped = 'ev\\"il\\\\user\\nx'
+    assert m.value("kong_http_requests_total", code=200, consumer=escaped, **ROUTE) == 1
