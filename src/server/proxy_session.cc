@@ -93,6 +93,7 @@ class session {
         beast::error_code ec;
         auto used = p.put(buf_.data(), ec);
         buf_.consume(used);
+        head_bytes_ += used;
         if (!ec && p.is_header_done()) co_return 0;
         if (ec && ec != beast::http::error::need_more) {
           if (p.refusal() == http::parse_refusal::too_many_fields) co_return 431;
@@ -147,6 +148,7 @@ class session {
 
   asio::awaitable<bool> serve_one() {
     http::request_parser p(w_.settings().max_headers);
+    head_bytes_ = 0;
     int refused = co_await read_head(p);
     if (refused < 0) co_return false;
     auto request_id = w_.next_request_id();
@@ -163,6 +165,7 @@ class session {
     std::shared_ptr<const snapshot> pinned = snap;  // the request keeps its snapshot alive
     plugin::Context ctx;
     ctx.started_at = std::chrono::steady_clock::now();
+    ctx.bytes_in = head_bytes_;  // Kong's request_length counts the head too
     ctx.worker_index = w_.index();
     ctx.store = w_.store();
     if (auto id = p.headers.get("x-request-id"); id && acceptable_request_id(*id)) {
@@ -229,6 +232,7 @@ class session {
   beast::flat_buffer upstream_buf_;
   std::string out_;
   bool linger_ = false;
+  uint64_t head_bytes_ = 0;
   std::string remote_ip_;
   asio::ip::address remote_address_;
   uint16_t remote_port_ = 0;

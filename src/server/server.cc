@@ -6,6 +6,7 @@
 #include "server/proxy_session.h"
 #include "server/request_log.h"
 #include "store/embedded/embedded_store.h"
+#include "store/redis/connections.h"  // redis/events block (see load_initial, run)
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -118,6 +119,15 @@ server::server(config::node_settings settings)
 server::~server() = default;
 
 bool server::load_initial(std::ostream& err) {
+  // ---- begin redis/events block (owner: src/store/redis, src/events) ----
+  // Named Redis connections and the maker behind policy: redis, before any snapshot.
+  try {
+    gh::redis::install(settings_.redis_connections);
+  } catch (const std::exception& e) {
+    err << "gatehouse: " << e.what() << "\n";
+    return false;
+  }
+  // ---- end redis/events block ----
   if (settings_.declarative_config.empty()) {
     auto r = reload_from_text("_format_version: \"3.0\"\n", "(empty)");
     return r.ok;

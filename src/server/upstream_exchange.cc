@@ -96,7 +96,10 @@ class exchange {
       const auto* pl = plugin::Chain::pick(slot, ctx_.route, ctx_.service, nullptr);
       if (!pl) continue;
       auto flow = pl->waits() ? co_await pl->rewrite_async(ctx_) : pl->rewrite(ctx_);
-      if (flow == plugin::Flow::respond || ctx_.exited()) co_return co_await local_exit();
+      if (flow == plugin::Flow::respond || ctx_.exited()) {
+        collect_from(slots, 0);
+        co_return co_await local_exit();
+      }
     }
     if (plan_.has_body) {
       std::size_t limit = std::numeric_limits<std::size_t>::max();
@@ -109,14 +112,20 @@ class exchange {
         }
       }
       if (buffer && !co_await buffer_request_body(limit)) co_return exchange_outcome{false};
-      if (ctx_.exited()) co_return co_await local_exit();
+      if (ctx_.exited()) {
+        collect_from(slots, 0);
+        co_return co_await local_exit();
+      }
     }
-    for (const auto& slot : slots) {
-      const auto* pl = plugin::Chain::pick(slot, ctx_.route, ctx_.service, ctx_.consumer);
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      const auto* pl = plugin::Chain::pick(slots[i], ctx_.route, ctx_.service, ctx_.consumer);
       if (!pl) continue;
       active_.push_back(pl);
       auto flow = pl->waits() ? co_await pl->access_async(ctx_) : pl->access(ctx_);
-      if (flow == plugin::Flow::respond || ctx_.exited()) co_return co_await local_exit();
+      if (flow == plugin::Flow::respond || ctx_.exited()) {
+        collect_from(slots, i + 1);
+        co_return co_await local_exit();
+      }
     }
     for (const auto* pl : active_) {
       if (pl->response_body_mode() != plugin::BodyMode::none) filters_response_ = true;
@@ -152,6 +161,16 @@ class exchange {
     if (te_trailers) req.headers.add("TE", "trailers");
   }
 
+  // After an early answer the remaining plugins still run header_filter, body_filter
+  // and log (Kong keeps collecting them: ctx.delayed_response), e.g. prometheus counts a
+  // 429 from rate-limiting with its consumer label.
+  void collect_from(const std::vector<plugin::Chain::Slot>& slots, std::size_t first) {
+    for (std::size_t i = first; i < slots.size(); ++i) {
+      if (const auto* pl = plugin::Chain::pick(slots[i], ctx_.route, ctx_.service, ctx_.consumer))
+        active_.push_back(pl);
+    }
+  }
+
   bool body_unread() const { return plan_.has_body && !p_.is_done() && !ctx_.req.body_buffered; }
 
   // Runs header/body filters of the plugins that ran, then answers from the gateway.
@@ -169,6 +188,7 @@ class exchange {
     ctx_.bytes_out += body.size();
     bool ok = co_await send_local_response(io_, ctx_.resp.status, body, ctx_.resp.headers,
                                            ctx_.request_id, close, plan_.head_only);
+    ctx_.bytes_out += io_.out.size();  // the head send_local_response wrote
     run_log();
     co_return exchange_outcome{ok, unread};
   }
@@ -619,6 +639,7 @@ asio::awaitable<exchange_outcome> exchange::relay_response(beast::flat_buffer& u
       if (head_pending) {  // let the client see the head before waiting on the upstream
         std::array<asio::const_buffer, 1> head{asio::buffer(out)};
         if (!(client_ok = co_await write_client(head))) break;
+        ctx_.bytes_out += out.size();
         head_pending = false;
       }
       upstream_ok = co_await upump.read_more(rp);
@@ -633,8 +654,11 @@ asio::awaitable<exchange_outcome> exchange::relay_response(beast::flat_buffer& u
     }
     std::array<asio::const_buffer, 5> bufs;
     std::size_t count = 0;
-    if (head_pending) bufs[count++] = asio::buffer(out);
-    head_pending = false;
+    if (head_pending) {
+      bufs[count++] = asio::buffer(out);
+      ctx_.bytes_out += out.size();
+      head_pending = false;
+    }
     if (frame == framing::chunked && !chunk.empty()) {
       size_line.clear();
       http::append_chunk_size(size_line, chunk.size());

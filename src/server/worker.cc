@@ -28,7 +28,16 @@ const std::shared_ptr<const snapshot>& worker::current_snapshot() {
 
 std::string worker::next_request_id() {
   static constexpr char hex[] = "0123456789abcdef";
-  uint64_t parts[2] = {id_prefix_, ++id_counter_ * 0x9E3779B97F4A7C15ull};
+  // splitmix64 of a per-worker random start plus a counter: unique per worker (a
+  // bijection of the counter) and not guessable from the previous id.
+  auto mix = [](uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
+  ++id_counter_;
+  uint64_t parts[2] = {mix(id_prefix_ + id_counter_ * 0x9E3779B97F4A7C15ull) ^ index_,
+                       mix(~id_prefix_ + id_counter_)};
   std::string out(32, '0');
   for (int p = 0; p < 2; ++p) {
     uint64_t v = parts[p];

@@ -104,13 +104,6 @@ def test_consumer_flows_to_acl_rate_limit_upstream_headers_access_log_and_metric
     assert m.total("kong_http_requests_total", code=403) == 1
 
 
-@pytest.mark.xfail(reason="core: when a plugin answers in access (Flow::respond), the plugins after "
-                          "it in the chain are never added to UpstreamExchange::active_ "
-                          "(src/server/upstream_exchange.cc), so their header_filter/body_filter/log "
-                          "phases do not run. Kong keeps collecting the remaining plugins "
-                          "(ctx.delayed_response) and runs their log phase, so prometheus "
-                          "(priority 13) labels a 429 from rate-limiting (910) or a 403 from acl "
-                          "(950) with the consumer; Gatehouse records consumer=\"\"", strict=True)
 def test_requests_refused_after_authentication_keep_the_consumer_label(gatehouse, upstream):
     gw = gatehouse(flow_config(upstream.url))
     window_with_room(60, 8)

@@ -130,13 +130,6 @@ def test_service_label_falls_back_to_host_and_route_label_to_route_id(gatehouse,
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", labels["route"])
 
 
-@pytest.mark.xfail(reason="core: a request that matched no route (404 'no Route matched') is "
-                          "recorded in kong_http_requests_total with service=\"\" route=\"\" "
-                          "code=404 (server::log_request records every request, "
-                          "src/server/request_log.cc); Kong's exporter returns early without a "
-                          "service ('do not record any stats if the service is not present'). "
-                          "test_admin.py::test_metrics_count_proxied_requests_with_kong_labels "
-                          "fails on the same point", strict=True)
 def test_unrouted_requests_are_not_labelled_but_count_in_nginx_requests(gatehouse, upstream):
     cfg = json.dumps({"_format_version": "3.0", "services": [{
         "name": "echo", "url": upstream.url, "routes": [{"name": "only-a", "paths": ["/a"]}]}],
@@ -194,11 +187,6 @@ def test_without_bandwidth_metrics_there_is_no_bandwidth_series(gatehouse, upstr
     assert scrape(gw, 1).find("kong_bandwidth_bytes") == []
 
 
-@pytest.mark.xfail(reason="core: kong_bandwidth_bytes counts only body bytes (Context::bytes_in/"
-                          "bytes_out, src/server/upstream_exchange.cc); Kong counts request_length "
-                          "(request line + headers + body) as ingress and bytes_sent (status line + "
-                          "headers + body) as egress, so a GET records no ingress at all",
-                   strict=True)
 def test_bandwidth_includes_request_and_response_heads_as_kongs_request_length_and_bytes_sent(
         gatehouse, upstream):
     gw = gatehouse(kong_config(upstream.url, [prometheus(bandwidth_metrics=True)]))
