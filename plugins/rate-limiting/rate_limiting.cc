@@ -75,7 +75,8 @@ class rate_limiting_plugin final : public plugin::Plugin {
         algorithm_(get_string(c, "algorithm", "fixed") == "sliding"
                        ? store::window_algorithm::sliding
                        : store::window_algorithm::fixed),
-        store_(std::move(store)) {
+        store_(std::move(store)),
+        tagged_(get_string(c, "policy", "local") == "redis") {
     for (rl::period p : rl::all_periods) {
       const json::value* v = get_path(c, rl::period_name(p));
       if (v == nullptr || !v->is_number()) continue;
@@ -106,6 +107,9 @@ class rate_limiting_plugin final : public plugin::Plugin {
   std::string error_message_;
   store::window_algorithm algorithm_;
   std::shared_ptr<store::Store> store_;  // null: the node's store from the Context
+  // policy redis: the key's identity part is a {hash tag}, so all periods of one client
+  // live in one Cluster slot (one atomic script) and keys are equal on every topology.
+  bool tagged_;
   std::vector<period_limit> periods_;
   mutable std::atomic<int64_t> last_error_log_ms_{0};
 };
@@ -146,14 +150,17 @@ std::vector<store::window_spec> rate_limiting_plugin::windows(std::string_view i
     w.limit = p.limit;
     if (algorithm_ == store::window_algorithm::fixed) {
       // Kong's key: ratelimit:<route_id>:<service_id>:<identifier>:<period_date>:<period>
+      // (policy redis: ratelimit:{<route_id>:<service_id>:<identifier>}:<date>:<period>)
       const rl::period_window pw = rl::window_at(p.period, now_ms);
-      w.key = fmt::format("ratelimit:{}:{}:{}:{}:{}", route_id_, service_id_, id, pw.start_ms,
-                          rl::period_name(p.period));
+      w.key = fmt::format(fmt::runtime(tagged_ ? "ratelimit:{{{}:{}:{}}}:{}:{}"
+                                               : "ratelimit:{}:{}:{}:{}:{}"),
+                          route_id_, service_id_, id, pw.start_ms, rl::period_name(p.period));
       w.window = std::chrono::milliseconds(pw.length_ms);
       w.start_ms = pw.start_ms;
     } else {
-      w.key = fmt::format("ratelimit:{}:{}:{}:sliding:{}", route_id_, service_id_, id,
-                          rl::period_name(p.period));
+      w.key = fmt::format(fmt::runtime(tagged_ ? "ratelimit:{{{}:{}:{}}}:sliding:{}"
+                                               : "ratelimit:{}:{}:{}:sliding:{}"),
+                          route_id_, service_id_, id, rl::period_name(p.period));
       w.window = std::chrono::milliseconds(rl::nominal_length_ms(p.period));
     }
     out.push_back(std::move(w));

@@ -8,6 +8,8 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace gh::plugins {
 
 namespace json = boost::json;
@@ -43,6 +45,9 @@ Field redis_record() {
       {"sentinel_password", Field::string().len_min(0)},
       {"cluster_nodes", Field::array(host_port_record("ip", 6379))},
       {"cluster_max_redirections", Field::integer().default_value(5)},
+      // Gatehouse: a named connection of the node settings (redis_connections) instead of
+      // the fields above; fields written next to it override the named ones.
+      {"connection", Field::string()},
   });
 }
 
@@ -76,6 +81,22 @@ void check_periods_and_sync_rate(const json::object& c, std::vector<plugin::Sche
   }
   const std::string policy = get_string(c, "policy", "local");
   const double sync_rate = get_number(c, "sync_rate", -1);
+  if (policy == "redis") {
+    // Kong requires redis.host; Sentinel, Cluster or a named connection replace it here.
+    bool has_target = false;
+    for (const char* f : {"redis.host", "redis.connection", "redis.cluster_nodes",
+                          "redis.sentinel_master"}) {
+      const json::value* v = get_path(c, f);
+      if (v != nullptr && !v->is_null()) has_target = true;
+    }
+    if (!has_target) errors.push_back({"redis.host", "required field missing"});
+    if (sync_rate > 0) {
+      // Every request is counted in Redis (exact); local counting with periodic sync is
+      // refused rather than silently ignored.
+      errors.push_back({"@entity", "sync_rate is not supported: use -1 (every request is "
+                                   "counted in Redis, exactly)"});
+    }
+  }
   if (policy != "redis" && sync_rate != -1) {
     errors.push_back({"@entity", "sync_rate can only be used with the redis policy"});
   } else if (policy == "redis" && sync_rate != -1 && sync_rate < 0.02) {
@@ -108,7 +129,6 @@ const Schema& config_schema() {
         {"algorithm", Field::string().default_value("fixed").one_of({"fixed", "sliding"})},
     });
     s.at_least_one_of({"second", "minute", "hour", "day", "month", "year"})
-        .conditional_required("policy", "redis", "redis.host")
         .conditional_required("policy", "redis", "redis.port")
         .conditional_required("policy", "redis", "redis.timeout")
         .conditional_required("limit_by", "header", "header_name")
@@ -143,7 +163,29 @@ void expand_redis_shorthands(json::object& config) {
 void rate_limiting_factory::validate(json::object& config,
                                      std::vector<plugin::SchemaError>& errors) const {
   expand_redis_shorthands(config);
+  // With a named connection, only the fields the user wrote may override the named ones:
+  // remember them, and drop the defaults the schema fills in.
+  std::vector<std::string> written;
+  bool named = false;
+  if (auto* r = config.if_contains("redis"); r != nullptr && r->is_object()) {
+    const auto* conn = r->as_object().if_contains("connection");
+    named = conn != nullptr && !conn->is_null();
+    for (const auto& kv : r->as_object()) {
+      if (!kv.value().is_null()) written.emplace_back(kv.key());
+    }
+  }
   config_schema().validate(config, errors);
+  if (!named) return;
+  if (auto* r = config.if_contains("redis"); r != nullptr && r->is_object()) {
+    json::object& obj = r->as_object();
+    for (auto it = obj.begin(); it != obj.end();) {
+      if (std::find(written.begin(), written.end(), std::string(it->key())) == written.end()) {
+        it = obj.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
 }
 
 }  // namespace gh::plugins

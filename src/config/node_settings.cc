@@ -1,6 +1,7 @@
 #include "config/node_settings.h"
 
 #include "config/cidr.h"
+#include "config/yaml_json.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -166,7 +167,8 @@ const std::vector<std::string_view>& setting_keys() {
       "upstream_keepalive_pool_size", "upstream_keepalive_max_requests",
       "upstream_keepalive_idle_timeout_ms", "client_max_header_size", "client_max_headers",
       "client_max_body_size", "trusted_ips", "real_ip_header", "real_ip_recursive",
-      "log_level", "log_format", "access_log", "error_log", "drain_timeout_ms", "node_id"};
+      "log_level", "log_format", "access_log", "error_log", "drain_timeout_ms", "node_id",
+      "redis_connections", "events"};
   return keys;
 }
 
@@ -213,6 +215,14 @@ void apply_setting(node_settings& s, std::string_view raw_key, std::string_view 
   else if (key == "error_log") s.error_log = not_empty(key, v);
   else if (key == "drain_timeout_ms") s.drain_timeout_ms = parse_duration_ms(key, v);
   else if (key == "node_id") s.node_id = std::string(v);
+  else if (key == "redis_connections" || key == "events") {
+    // A map, written as YAML or JSON text (flags, env) or as a map in the settings file.
+    auto doc = parse_yaml_or_json(v);
+    if (!doc.error.empty()) bad(key, doc.error);
+    if (doc.value.is_null()) doc.value = boost::json::object();
+    if (!doc.value.is_object()) bad(key, "expected a map");
+    (key == "events" ? s.events : s.redis_connections) = std::move(doc.value.as_object());
+  }
   else throw std::invalid_argument("unknown setting '" + std::string(raw_key) + "'");
 }
 
@@ -240,6 +250,8 @@ void load_settings_file(node_settings& s, const std::string& yaml_path) {
           if (!value.empty()) value += ",";
           value += item.Scalar();
         }
+      } else if (kv.second.IsMap() && (key == "redis_connections" || key == "events")) {
+        value = YAML::Dump(kv.second);
       } else if (!kv.second.IsNull()) {
         throw std::invalid_argument(key + ": expected a value or a list");
       }

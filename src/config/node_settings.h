@@ -9,6 +9,8 @@
 // (docs/configuration.md lists every key). Config time only: errors are exceptions.
 #pragma once
 
+#include <boost/json/object.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -57,6 +59,13 @@ struct node_settings {
   std::string error_log = "stderr"; // path, "stderr" or "stdout"
   int drain_timeout_ms = 30000;     // SIGTERM: finish in-flight requests up to this long
   std::string node_id;              // empty = generated at startup
+
+  // Named Redis connections, {name: {host, port, ...}} (docs/redis.md); plugins reference
+  // them with `redis: {connection: name}`. Checked by the Redis module at startup.
+  boost::json::object redis_connections;
+  // The events pipeline: {enabled, store, redis|connection, stream, batch_size, ...}
+  // (docs/events.md). Checked by src/events at startup; empty = disabled.
+  boost::json::object events;
 };
 
 // Defaults with workers = number of cores.
