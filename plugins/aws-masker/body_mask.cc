@@ -28,17 +28,14 @@ struct frame {
 
 bool is_b64(char c) noexcept { return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '+'; }
 
-std::string normalize_key(std::string_view key) {
-  std::string k;
-  for (char c : key) {
-    if (std::isalnum(static_cast<unsigned char>(c))) k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return k;
-}
-
 int context_type_for(const mask_engine& engine, std::string_view key) {
-  if (key.empty() || key.size() > 40) return -1;
-  std::string k = normalize_key(key);
+  if (key.size() < 5 || key.size() > 40) return -1;
+  char buf[40];
+  std::size_t n = 0;
+  for (char c : key) {
+    if (std::isalnum(static_cast<unsigned char>(c))) buf[n++] = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  std::string_view k(buf, n);
   if (k == "secretaccesskey" || k == "awssecretaccesskey") return engine.type_id("SECRET_KEY");
   if (k == "sessiontoken" || k == "awssessiontoken" || k == "securitytoken" ||
       k == "awssecuritytoken") {
@@ -66,7 +63,8 @@ bool context_value_ok(const mask_engine& engine, int type, std::string_view v) {
 }
 
 bool walk(std::string_view t, const mask_engine& engine, std::vector<string_item>& items) {
-  std::vector<frame> stack;
+  thread_local std::vector<frame> stack;
+  stack.clear();
   std::size_t i = 0;
   bool seen_value = false;
   while (true) {
@@ -136,48 +134,64 @@ bool walk(std::string_view t, const mask_engine& engine, std::vector<string_item
 bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, std::string& out,
                mask_stats* stats) {
   if (in.size() >= UINT32_MAX) return false;
-  std::vector<string_item> items;
-  if (!walk(in, engine, items)) return false;
-  out.reserve(out.size() + in.size() + in.size() / 8);
+  // Per-thread buffers: a request on a worker reuses the previous request's capacity.
   struct pending {
-    std::size_t raw_begin;
-    std::size_t raw_end;
+    uint32_t raw_begin;
+    uint32_t raw_end;
+    uint32_t value_begin;  // in `values`
+    uint32_t value_end;
     uint16_t type;
-    std::string value;
   };
+  struct buffers {
+    std::vector<string_item> items;
+    std::vector<pending> todo;
+    std::vector<match> found;
+    std::vector<match> extra;
+    std::string decoded;
+    std::string values;
+    std::vector<json_text::escape_mark> offsets;
+  };
+  thread_local buffers b;
+  b.items.clear();
+  if (!walk(in, engine, b.items)) return false;
+  out.reserve(out.size() + in.size() + in.size() / 8);
   // Every match first, tokens after: a malformed escape must not leave tokens issued.
-  std::vector<pending> todo;
-  std::vector<match> found;
-  std::vector<match> extra;
-  std::string decoded;
-  std::vector<json_text::escape_mark> offsets;
-  for (const string_item& it : items) {
+  b.todo.clear();
+  b.values.clear();
+  for (const string_item& it : b.items) {
     if (it.skip || it.end == it.begin) continue;
     std::string_view raw = in.substr(it.begin, it.end - it.begin);
     std::string_view text = raw;
     if (it.escaped) {
-      if (!json_text::unescape(raw, decoded, &offsets)) return false;
-      text = decoded;
+      if (!json_text::unescape(raw, b.decoded, &b.offsets)) return false;
+      text = b.decoded;
     }
-    extra.clear();
+    b.extra.clear();
     if (it.context_type >= 0 && context_value_ok(engine, it.context_type, text)) {
-      extra.push_back({0, static_cast<uint32_t>(text.size()), static_cast<uint16_t>(it.context_type), 10});
+      b.extra.push_back({0, static_cast<uint32_t>(text.size()), static_cast<uint16_t>(it.context_type), 10});
     }
-    engine.find(text, found, &extra);
-    for (const match& m : found) {
-      todo.push_back({it.begin + (it.escaped ? json_text::raw_offset(offsets, m.begin) : m.begin),
-                      it.begin + (it.escaped ? json_text::raw_offset(offsets, m.end) : m.end), m.type,
-                      std::string(text.substr(m.begin, m.end - m.begin))});
+    engine.find(text, b.found, b.extra.empty() ? nullptr : &b.extra);
+    if (b.found.empty()) continue;
+    json_text::offset_cursor cursor(b.offsets);
+    for (const match& m : b.found) {
+      std::size_t rb = it.escaped ? cursor.raw(m.begin) : m.begin;
+      std::size_t re = it.escaped ? cursor.raw(m.end) : m.end;
+      auto vb = static_cast<uint32_t>(b.values.size());
+      b.values.append(text.substr(m.begin, m.end - m.begin));
+      b.todo.push_back({static_cast<uint32_t>(it.begin + rb), static_cast<uint32_t>(it.begin + re), vb,
+                        static_cast<uint32_t>(b.values.size()), m.type});
     }
   }
+  map.reserve(map.size() + b.todo.size());
   std::size_t pos = 0;  // copied up to here
-  for (const pending& p : todo) {
-    out.append(in.substr(pos, p.raw_begin - pos));
-    out += map.token_for(engine.type_names()[p.type], p.value);
+  const std::string_view values = b.values;
+  for (const pending& p : b.todo) {
+    out.append(in.data() + pos, p.raw_begin - pos);
+    out += map.token_for(engine.type_names()[p.type], values.substr(p.value_begin, p.value_end - p.value_begin));
     if (stats != nullptr) stats->add(p.type);
     pos = p.raw_end;
   }
-  out.append(in.substr(pos));
+  out.append(in.data() + pos, in.size() - pos);
   return true;
 }
 

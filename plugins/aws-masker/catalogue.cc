@@ -229,7 +229,8 @@ bool check_path_tail(std::string_view t, std::size_t s, std::size_t prefix_end, 
 }
 
 pattern_def id(const char* type, const char* prefix) {
-  return {type, std::string(prefix) + "-(?:[0-9a-f]{17}|[0-9a-f]{8})", 0, check::resource_id, 6};
+  return {type, std::string(prefix) + "-(?:[0-9a-f]{17}|[0-9a-f]{8})", 0, check::resource_id, 6,
+          scanner::resource_id, prefix};
 }
 
 }  // namespace
@@ -254,7 +255,7 @@ const std::vector<pattern_def>& default_catalogue() {
         {"BUCKET", R"(s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?/)", 0, check::bucket_after, 6},
         {"BUCKET", R"(\.s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?)", 0, check::bucket_before,
          6},
-        {"ACCOUNT", R"(\d{12})", 0, check::account, 1},
+        {"ACCOUNT", R"(\d{12})", 0, check::account, 1, scanner::account},
         {"ACCESS_KEY",
          "(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}", 0,
          check::resource_id, 7},
@@ -265,8 +266,8 @@ const std::vector<pattern_def>& default_catalogue() {
         {"SESSION_TOKEN", "FwoGZXIvYXdz|IQoJb3JpZ2lu", 0, check::token_prefix, 8},
         {"KMS_KEY", R"((?:kms_?)?key_?id\\?["']?\s*[:=]\s*\\?["']?)", kCaseless, check::kms_value,
          7},
-        {"PUBLIC_IP", R"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})", 0, check::ipv4, 2},
-        {"IPV6", R"(::|[0-9a-f]{1,4}:[0-9a-f]{0,4}:)", kCaseless, check::ipv6, 2},
+        {"PUBLIC_IP", R"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})", 0, check::ipv4, 2, scanner::ipv4},
+        {"IPV6", R"(::|[0-9a-f]{1,4}:[0-9a-f]{0,4}:)", kCaseless, check::ipv6, 2, scanner::ipv6},
         {"RDS_HOST", R"(\.rds\.amazonaws\.com(?:\.cn)?)", kCaseless, check::host_suffix, 4},
         {"ELB_HOST", R"(\.elb\.(?:[a-z0-9-]+\.)?amazonaws\.com(?:\.cn)?)", kCaseless,
          check::host_suffix, 4},

@@ -14,12 +14,6 @@ namespace {
 
 std::atomic<uint64_t> next_generation{1};
 
-struct raw_match {
-  unsigned id;
-  uint32_t from;
-  uint32_t to;
-};
-
 // One scratch per thread, grown to fit every database this thread has scanned with.
 struct thread_scratch {
   hs_scratch_t* scratch = nullptr;
@@ -89,13 +83,20 @@ uint16_t mask_engine::intern_type(const std::string& name) {
 mask_engine::mask_engine(const engine_options& options) : generation_(next_generation++) {
   std::vector<std::string> exprs;
   std::vector<unsigned> flags;
+  std::vector<unsigned> ids;
   for (const auto& p : default_catalogue()) {
+    auto id = static_cast<unsigned>(patterns_.size());
     patterns_.push_back({intern_type(p.type), static_cast<uint8_t>(p.specificity),
                          static_cast<uint8_t>(p.kind)});
+    if (p.scan != scanner::vectorscan) {
+      native_.add(id, p.scan, p.literal);
+      continue;
+    }
     exprs.push_back(p.regex);
     flags.push_back(p.hs_flags | HS_FLAG_SOM_LEFTMOST);
+    ids.push_back(id);
   }
-  for (const auto& d : derived_types()) intern_type(d);
+  for (const auto& d : derived_types()) derived_ids_.emplace_back(d, intern_type(d));
   for (const auto& c : options.custom_patterns) {
     if (!valid_type_name(c.type)) {
       throw std::runtime_error("custom_patterns: invalid type '" + c.type + "'");
@@ -103,6 +104,7 @@ mask_engine::mask_engine(const engine_options& options) : generation_(next_gener
     if (std::string e = check_regex(c.regex); !e.empty()) {
       throw std::runtime_error("custom_patterns: pattern for " + c.type + ": " + e);
     }
+    ids.push_back(static_cast<unsigned>(patterns_.size()));
     patterns_.push_back({intern_type(c.type), 9, static_cast<uint8_t>(check::none)});
     exprs.push_back(c.regex);
     flags.push_back(HS_FLAG_SOM_LEFTMOST);
@@ -116,11 +118,7 @@ mask_engine::mask_engine(const engine_options& options) : generation_(next_gener
   for (const auto& a : options.allow_list) allow_.insert(a);
 
   std::vector<const char*> cexprs;
-  std::vector<unsigned> ids;
-  for (std::size_t i = 0; i < exprs.size(); ++i) {
-    cexprs.push_back(exprs[i].c_str());
-    ids.push_back(static_cast<unsigned>(i));
-  }
+  for (const auto& e : exprs) cexprs.push_back(e.c_str());
   hs_compile_error_t* err = nullptr;
   if (hs_compile_multi(cexprs.data(), flags.data(), ids.data(), static_cast<unsigned>(ids.size()),
                        HS_MODE_BLOCK, nullptr, &db_, &err) != HS_SUCCESS) {
@@ -139,6 +137,13 @@ mask_engine::~mask_engine() {
   if (db_ != nullptr) hs_free_database(db_);
 }
 
+uint16_t mask_engine::derived_id(std::string_view name) const noexcept {
+  for (const auto& [n, id] : derived_ids_) {
+    if (n == name) return id;
+  }
+  return static_cast<uint16_t>(type_id(name));
+}
+
 int mask_engine::type_id(std::string_view name) const noexcept {
   auto it = type_ids_.find(name);
   return it == type_ids_.end() ? -1 : it->second;
@@ -155,12 +160,13 @@ void mask_engine::find(std::string_view text, std::vector<match>& out,
   if (!text.empty() && text.size() < UINT32_MAX && tls.fit(db_, generation_)) {
     hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, tls.scratch, on_match, &raw);
   }
+  native_.scan(text, raw);
   check_result r;
   for (const raw_match& m : raw) {
     const compiled_pattern& p = patterns_[m.id];
     if (!apply_check(static_cast<check>(p.kind), text, m.from, m.to, r)) continue;
     uint16_t type = p.type;
-    if (!r.derived_type.empty()) type = static_cast<uint16_t>(type_id(r.derived_type));
+    if (!r.derived_type.empty()) type = derived_id(r.derived_type);
     cands.push_back({static_cast<uint32_t>(r.from), static_cast<uint32_t>(r.to), type,
                      p.specificity});
   }

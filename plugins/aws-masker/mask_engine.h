@@ -2,7 +2,8 @@
 //
 // Built once per config snapshot (the plugin's Config, the CLI): the default catalogue
 // (catalogue.h) plus the user's custom patterns are compiled into ONE Vectorscan
-// block-mode database. Scanning yields raw matches; the catalogue's checks turn them into
+// block-mode database, except the pure character-class patterns (resource IDs, accounts,
+// IP addresses) that native_scan.h finds faster. Scanning yields raw matches; the catalogue's checks turn them into
 // candidates; overlaps are resolved by precedence — longest first, then the most specific
 // type, then the leftmost — so a value inside a larger identifier is masked once and
 // never half. An allow-list and per-type switches apply last. The engine is immutable and
@@ -10,6 +11,7 @@
 #pragma once
 
 #include "mask_map.h"
+#include "native_scan.h"
 
 #include <cstdint>
 #include <memory>
@@ -88,7 +90,11 @@ class mask_engine {
   void resolve(std::string_view text, std::vector<match>& cands, std::vector<match>& out) const;
   uint16_t intern_type(const std::string& name);
 
+  uint16_t derived_id(std::string_view name) const noexcept;
+
   hs_database* db_ = nullptr;
+  native_scanner native_;
+  std::vector<std::pair<std::string_view, uint16_t>> derived_ids_;
   uint64_t generation_ = 0;
   std::vector<compiled_pattern> patterns_;
   std::vector<std::string> type_names_;

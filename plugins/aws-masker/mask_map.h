@@ -12,20 +12,23 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace gh::aws_masker {
 
+// A fast hash for the short strings held here (identifiers, tokens): 8 bytes per step,
+// multiply-xorshift mixing. Not for hostile-collision resistance; keys are the caller's
+// own identifiers, and a bucket collision costs a comparison, never correctness.
 struct string_hash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
+  std::size_t operator()(std::string_view s) const noexcept;
 };
 
 class mask_map {
  public:
   mask_map() = default;
-  // Lookups view into the entries: a copy would dangle, moving keeps them valid.
+  // Move-only: a map can be large, and copies are never needed.
   mask_map(const mask_map&) = delete;
   mask_map& operator=(const mask_map&) = delete;
   mask_map(mask_map&&) = default;
@@ -39,6 +42,8 @@ class mask_map {
 
   // The token for `value`, issuing the next one of `type` when the value is new.
   const std::string& token_for(std::string_view type, std::string_view value);
+  // Room for `n` pairs without rehashing.
+  void reserve(std::size_t n);
   // Adds a pair issued elsewhere (the store, a map file). Keeps per-type counters past
   // the token's number. False when the token or the value is already mapped differently.
   bool insert(std::string_view type, std::string_view token, std::string_view value);
@@ -58,10 +63,26 @@ class mask_map {
 
  private:
   std::deque<entry> entries_;
-  std::unordered_map<std::string_view, std::size_t, string_hash, std::equal_to<>> by_value_;
-  std::unordered_map<std::string_view, std::size_t, string_hash, std::equal_to<>> by_token_;
-  std::unordered_map<std::string, unsigned long, string_hash, std::equal_to<>> counters_;
+  // Open-addressing indexes (linear probing, load <= 1/2) from an entry's value / token to
+  // its position: one hash per lookup, no node per entry, no rehash of every key on a
+  // chain walk (what std::unordered_map does with an uncached fast hash).
+  struct index {
+    std::vector<uint64_t> slots;  // (hash >> 32) << 32 | (position + 1); 0 = empty
+    std::size_t used = 0;
+  };
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  std::size_t find(const index& ix, bool by_token, std::string_view key, uint64_t h) const noexcept;
+  void add(index& ix, bool by_token, uint64_t h, std::size_t position);
+  void grow(index& ix, bool by_token, std::size_t min_slots);
+  std::size_t emplace_entry(std::string_view type, std::string token, std::string_view value,
+                            uint64_t value_hash);
+  index by_value_;
+  index by_token_;
+  // Per-type counters: few types per map, so a flat list beats hashing the type name.
+  std::vector<std::pair<std::string, unsigned long>> counters_;
+  unsigned long& counter(std::string_view type);
   std::size_t max_token_len_ = 0;
+  bool has_inserted_ = false;  // tokens from elsewhere may occupy numbers
 };
 
 }  // namespace gh::aws_masker

@@ -1,0 +1,172 @@
+// The fast paths must agree with their plain definitions: native_scanner with the
+// Vectorscan regexes it replaces (after the checks), and the bitmap JSON string scan /
+// vectorised unescape with byte-by-byte references, on random and adversarial input.
+#include "plugins/aws-masker/catalogue.h"
+#include "plugins/aws-masker/json_text.h"
+#include "plugins/aws-masker/native_scan.h"
+
+#include <gtest/gtest.h>
+#include <hs/hs.h>
+
+#include <random>
+#include <set>
+#include <tuple>
+
+namespace gh::aws_masker {
+namespace {
+
+using accepted = std::set<std::tuple<unsigned, std::size_t, std::size_t, std::string>>;
+
+struct reference_db {
+  hs_database_t* db = nullptr;
+  hs_scratch_t* scratch = nullptr;
+  std::vector<unsigned> ids;
+  reference_db() {
+    std::vector<const char*> exprs;
+    std::vector<unsigned> flags;
+    const auto& cat = default_catalogue();
+    for (unsigned i = 0; i < cat.size(); ++i) {
+      if (cat[i].scan == scanner::vectorscan) continue;
+      exprs.push_back(cat[i].regex.c_str());
+      flags.push_back(cat[i].hs_flags | HS_FLAG_SOM_LEFTMOST);
+      ids.push_back(i);
+    }
+    hs_compile_error_t* err = nullptr;
+    EXPECT_EQ(hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(ids.size()),
+                               HS_MODE_BLOCK, nullptr, &db, &err),
+              HS_SUCCESS);
+    hs_alloc_scratch(db, &scratch);
+  }
+  ~reference_db() {
+    hs_free_scratch(scratch);
+    hs_free_database(db);
+  }
+};
+
+accepted checked(std::string_view text, const std::vector<raw_match>& raw) {
+  accepted out;
+  check_result r;
+  for (const raw_match& m : raw) {
+    const pattern_def& p = default_catalogue()[m.id];
+    if (apply_check(p.kind, text, m.from, m.to, r)) {
+      out.emplace(m.id, r.from, r.to, std::string(r.derived_type));
+    }
+  }
+  return out;
+}
+
+accepted via_vectorscan(const reference_db& ref, std::string_view text) {
+  std::vector<raw_match> raw;
+  hs_scan(ref.db, text.data(), static_cast<unsigned>(text.size()), 0, ref.scratch,
+          [](unsigned id, unsigned long long from, unsigned long long to, unsigned, void* ctx) {
+            static_cast<std::vector<raw_match>*>(ctx)->push_back(
+                {id, static_cast<uint32_t>(from), static_cast<uint32_t>(to)});
+            return 0;
+          },
+          &raw);
+  return checked(text, raw);
+}
+
+accepted via_native(std::string_view text) {
+  native_scanner ns;
+  const auto& cat = default_catalogue();
+  for (unsigned i = 0; i < cat.size(); ++i) {
+    if (cat[i].scan != scanner::vectorscan) ns.add(i, cat[i].scan, cat[i].literal);
+  }
+  std::vector<raw_match> raw;
+  ns.scan(text, raw);
+  return checked(text, raw);
+}
+
+// Text built from the pieces these patterns are made of, glued in random order.
+std::string adversarial(std::mt19937& g, std::size_t pieces) {
+  static const char* parts[] = {
+      "i-", "vpc-", "eni-attach-", "tgw-rtb-", "rtb-", "-", "sg-", "x", "_", ".", ":", "::", "0", "1",
+      "12", "255", "256", "9", "a", "f", "F", "g", " ", "\n", "\"", "0123456789abcdef0", "deadbeef",
+      "123456789012", "1234567890123", "10.0.0.1", "2600:1f18::1", "fe80::", "/", "=", ",", "Z"};
+  std::string s;
+  for (std::size_t i = 0; i < pieces; ++i) s += parts[g() % std::size(parts)];
+  return s;
+}
+
+TEST(NativeScan, AcceptsExactlyWhatTheVectorscanPatternsAcceptOnAdversarialText) {
+  reference_db ref;
+  std::mt19937 g(7);
+  for (int round = 0; round < 3000; ++round) {
+    std::string text = adversarial(g, 1 + g() % 60);
+    ASSERT_EQ(via_native(text), via_vectorscan(ref, text)) << text;
+  }
+}
+
+TEST(NativeScan, AgreesOnLongTextCrossing64ByteBlocks) {
+  reference_db ref;
+  std::mt19937 g(11);
+  std::string text = adversarial(g, 5000);
+  EXPECT_EQ(via_native(text), via_vectorscan(ref, text));
+  EXPECT_GT(via_native(text).size(), 20u);  // the corpus does contain identifiers
+}
+
+std::size_t reference_scan(std::string_view t, std::size_t pos, bool& esc) {
+  esc = false;
+  for (std::size_t i = pos + 1; i < t.size(); ++i) {
+    if (t[i] == '\\') {
+      esc = true;
+      ++i;
+    } else if (t[i] == '"') {
+      return i + 1;
+    }
+  }
+  return json_text::npos;
+}
+
+TEST(JsonScan, BitmapStringScanMatchesAByteByByteScanWithBackslashRunsAtBlockEdges) {
+  std::mt19937 g(3);
+  const char alphabet[] = {'\\', '\\', '"', 'a', 'n', ' ', 'u'};
+  for (int round = 0; round < 20000; ++round) {
+    std::string s = "\"";
+    std::size_t len = g() % 200;
+    for (std::size_t i = 0; i < len; ++i) s += alphabet[g() % sizeof alphabet];
+    bool e1 = false, e2 = false;
+    std::size_t a = json_text::scan_string(s, 0, e1);
+    std::size_t b = reference_scan(s, 0, e2);
+    ASSERT_EQ(a, b) << s;
+    if (a != json_text::npos) {
+      ASSERT_EQ(e1, e2) << s;
+    }
+  }
+}
+
+TEST(JsonScan, UnescapeMatchesTheSimpleDecoderAndItsOffsetsMapBack) {
+  std::mt19937 g(5);
+  static const char* parts[] = {"a", "bc", "\\n", "\\\"", "\\\\", "\\/", "\\u0041", "\\u00e9",
+                                "\\ud83d\\ude00", "0123456789abcdef", "é"};
+  for (int round = 0; round < 5000; ++round) {
+    std::string raw, expect;
+    std::size_t n = g() % 40;
+    std::vector<std::pair<std::size_t, std::size_t>> starts;  // decoded -> raw of each part
+    for (std::size_t i = 0; i < n; ++i) {
+      std::size_t k = g() % std::size(parts);
+      starts.emplace_back(expect.size(), raw.size());
+      raw += parts[k];
+      static const char* decoded[] = {"a", "bc", "\n", "\"", "\\", "/", "A", "\xc3\xa9",
+                                      "\xf0\x9f\x98\x80", "0123456789abcdef", "é"};
+      expect += decoded[k];
+    }
+    std::string out;
+    std::vector<json_text::escape_mark> marks;
+    ASSERT_TRUE(json_text::unescape(raw, out, &marks)) << raw;
+    ASSERT_EQ(out, expect) << raw;
+    json_text::offset_cursor cursor(marks);
+    for (auto [d, r] : starts) {
+      EXPECT_EQ(json_text::raw_offset(marks, d), r) << raw;
+      EXPECT_EQ(cursor.raw(d), r) << raw;
+    }
+  }
+  std::string out;
+  EXPECT_FALSE(json_text::unescape("abc\\", out));
+  EXPECT_FALSE(json_text::unescape("\\x", out));
+  EXPECT_FALSE(json_text::unescape("\\u12", out));
+}
+
+}  // namespace
+}  // namespace gh::aws_masker
