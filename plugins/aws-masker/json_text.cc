@@ -90,6 +90,14 @@ std::size_t scan_string(std::string_view t, std::size_t pos, bool& has_escape) n
   const std::size_t n = t.size();
   std::size_t i = pos + 1;
 #if defined(__SSE2__)
+  if (i + 16 <= n) {  // most strings (member names, short values) end in their first 16 bytes
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const unsigned q = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
+    const unsigned b = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    if (q != 0 && (b == 0 || __builtin_ctz(q) < __builtin_ctz(b))) {
+      return i + static_cast<std::size_t>(__builtin_ctz(q)) + 1;
+    }
+  }
   bool carry = false;  // the first byte of the block is escaped
   for (; i + 64 <= n; i += 64) {
     const block_masks m = masks64(p + i);

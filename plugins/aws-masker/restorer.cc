@@ -155,6 +155,60 @@ void sse_restorer::flush_block(int index, block_state& b, std::string& out) {
   out += "\"}}\n\n";
 }
 
+// The fields of one content_block_delta event that the restorer rewrites.
+struct sse_delta {
+  int index = -1;
+  std::string_view delta_type;
+  std::string_view field;
+  std::size_t field_begin = 0;  // the field's string, quotes included
+  std::size_t field_end = 0;
+};
+
+namespace {
+
+std::string_view field_for(std::string_view delta_type) {
+  return delta_type == "text_delta"         ? "text"
+         : delta_type == "thinking_delta"   ? "thinking"
+         : delta_type == "input_json_delta" ? "partial_json"
+                                            : "";
+}
+
+bool expect(std::string_view json, std::size_t& k, std::string_view lit) {
+  if (json.substr(k, lit.size()) != lit) return false;
+  k += lit.size();
+  return true;
+}
+
+// The exact serialisation the Messages API sends,
+// {"type":"content_block_delta","index":N,"delta":{"type":"X_delta","F":"..."}}, read
+// with a few compares; anything else goes through the generic member search.
+bool fast_delta(std::string_view json, sse_delta& d) {
+  std::size_t k = 0;
+  if (!expect(json, k, R"({"type":"content_block_delta","index":)")) return false;
+  std::size_t digits = k;
+  int index = 0;
+  while (k < json.size() && is_digit(json[k]) && k - digits < 7) index = index * 10 + (json[k++] - '0');
+  if (k == digits || !expect(json, k, R"(,"delta":{"type":")")) return false;
+  std::size_t q = json.find('"', k);
+  if (q == std::string_view::npos) return false;
+  d.delta_type = json.substr(k, q - k);
+  d.field = field_for(d.delta_type);
+  k = q;
+  if (d.field.empty() || !expect(json, k, R"(",")") || !expect(json, k, d.field) || !expect(json, k, R"(":)")) {
+    return false;
+  }
+  bool esc = false;
+  if (k >= json.size() || json[k] != '"') return false;
+  std::size_t e = json_text::scan_string(json, k, esc);
+  if (e == json_text::npos) return false;
+  d.index = index;
+  d.field_begin = k;
+  d.field_end = e;
+  return true;
+}
+
+}  // namespace
+
 void sse_restorer::on_event(std::string_view ev, std::string& out) {
   std::size_t d = ev.starts_with("data:") ? 0 : ev.find("\ndata:");
   if (d == std::string_view::npos) {
@@ -167,50 +221,10 @@ void sse_restorer::on_event(std::string_view ev, std::string& out) {
   std::size_t line_end = ev.find('\n', json_begin);
   std::string_view json = ev.substr(json_begin, line_end - json_begin);
   if (!json.empty() && json.back() == '\r') json.remove_suffix(1);
-  std::size_t tb = 0, te = 0;
-  if (!string_value(json, 0, "type", tb, te)) {
-    out.append(ev);
-    return;
-  }
-  std::string_view type = json.substr(tb + 1, te - tb - 2);
-  std::size_t ib = 0, ie = 0;
-  int index = -1;
-  if (json_text::find_member(json, 0, "index", ib, ie)) {
-    index = 0;
-    for (std::size_t k = ib; k < ie && index < 1000000; ++k) {
-      if (!is_digit(json[k])) return out.append(ev), void();
-      index = index * 10 + (json[k] - '0');
-    }
-  }
-  if (type == "content_block_stop") {
-    if (auto it = blocks_.find(index); it != blocks_.end()) {
-      flush_block(index, it->second, out);
-      blocks_.erase(it);
-    }
-    out.append(ev);
-    return;
-  }
-  if (type == "message_delta" || type == "message_stop" || type == "error") {
-    for (auto& [i, b] : blocks_) flush_block(i, b, out);
-    blocks_.clear();
-  }
-  std::size_t db = 0, de = 0, dtb = 0, dte = 0;
-  if (type != "content_block_delta" || index < 0 ||
-      !json_text::find_member(json, 0, "delta", db, de) || !string_value(json, db, "type", dtb, dte)) {
-    out.append(ev);
-    return;
-  }
-  std::string_view delta_type = json.substr(dtb + 1, dte - dtb - 2);
-  std::string_view field = delta_type == "text_delta"         ? "text"
-                           : delta_type == "thinking_delta"   ? "thinking"
-                           : delta_type == "input_json_delta" ? "partial_json"
-                                                              : "";
-  std::size_t fb = 0, fe = 0;
-  if (field.empty() || !string_value(json, db, field, fb, fe)) {
-    out.append(ev);
-    return;
-  }
-  std::string_view raw = json.substr(fb + 1, fe - fb - 2);
+  sse_delta df;
+  if (!fast_delta(json, df) && !generic_delta(json, out, ev, df)) return;
+  std::string_view raw = json.substr(df.field_begin + 1, df.field_end - df.field_begin - 2);
+  const int index = df.index;
   auto held = blocks_.find(index);
   if ((held == blocks_.end() || held->second.restorer.held() == 0) &&
       raw.find('A') == std::string_view::npos) {
@@ -225,9 +239,9 @@ void sse_restorer::on_event(std::string_view ev, std::string& out) {
   block_state& b = it->second;
   if (fresh) {
     b.restorer = stream_restorer(
-        map_, field == "partial_json" ? restore_escape::json : restore_escape::none);
-    b.field = field;
-    b.delta_type = delta_type;
+        map_, df.field == "partial_json" ? restore_escape::json : restore_escape::none);
+    b.field = df.field;
+    b.delta_type = df.delta_type;
   }
   restored_.clear();
   b.restorer.feed(decoded_, restored_);
@@ -235,11 +249,61 @@ void sse_restorer::on_event(std::string_view ev, std::string& out) {
     out.append(ev);
     return;
   }
-  std::size_t abs_b = json_begin + fb + 1;
-  std::size_t abs_e = json_begin + fe - 1;
+  std::size_t abs_b = json_begin + df.field_begin + 1;
+  std::size_t abs_e = json_begin + df.field_end - 1;
   out.append(ev.substr(0, abs_b));
   json_text::escape_append(restored_, out);
   out.append(ev.substr(abs_e));
+}
+
+// Any other event shape: handles block stops and message ends (flushing carried bytes),
+// passes non-delta events through, and fills `df` for a rewritable delta (true).
+bool sse_restorer::generic_delta(std::string_view json, std::string& out, std::string_view ev,
+                                 sse_delta& df) {
+  std::size_t tb = 0, te = 0;
+  if (!string_value(json, 0, "type", tb, te)) {
+    out.append(ev);
+    return false;
+  }
+  std::string_view type = json.substr(tb + 1, te - tb - 2);
+  std::size_t ib = 0, ie = 0;
+  int index = -1;
+  if (json_text::find_member(json, 0, "index", ib, ie)) {
+    index = 0;
+    for (std::size_t k = ib; k < ie && index < 1000000; ++k) {
+      if (!is_digit(json[k])) {
+        out.append(ev);
+        return false;
+      }
+      index = index * 10 + (json[k] - '0');
+    }
+  }
+  if (type == "content_block_stop") {
+    if (auto it = blocks_.find(index); it != blocks_.end()) {
+      flush_block(index, it->second, out);
+      blocks_.erase(it);
+    }
+    out.append(ev);
+    return false;
+  }
+  if (type == "message_delta" || type == "message_stop" || type == "error") {
+    for (auto& [i, b] : blocks_) flush_block(i, b, out);
+    blocks_.clear();
+  }
+  std::size_t db = 0, de = 0, dtb = 0, dte = 0;
+  if (type != "content_block_delta" || index < 0 ||
+      !json_text::find_member(json, 0, "delta", db, de) || !string_value(json, db, "type", dtb, dte)) {
+    out.append(ev);
+    return false;
+  }
+  df.delta_type = json.substr(dtb + 1, dte - dtb - 2);
+  df.field = field_for(df.delta_type);
+  if (df.field.empty() || !string_value(json, db, df.field, df.field_begin, df.field_end)) {
+    out.append(ev);
+    return false;
+  }
+  df.index = index;
+  return true;
 }
 
 }  // namespace gh::aws_masker

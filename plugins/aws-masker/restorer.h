@@ -48,6 +48,8 @@ class stream_restorer {
   std::string held_;
 };
 
+struct sse_delta;
+
 class sse_restorer {
  public:
   // Events larger than `max_event_bytes` (never seen from the Messages API) stop the
@@ -65,6 +67,8 @@ class sse_restorer {
     std::string delta_type;  // "text_delta", ...
   };
   void on_event(std::string_view event, std::string& out);
+  bool generic_delta(std::string_view json, std::string& out, std::string_view event,
+                     sse_delta& df);
   void flush_block(int index, block_state& b, std::string& out);
 
   const mask_map* map_;

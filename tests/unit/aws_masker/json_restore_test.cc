@@ -143,5 +143,21 @@ TEST(SseRestorer, TokenSplitAcrossDeltasEventsAndChunksIsRestored) {
   }
 }
 
+TEST(SseRestorer, DeltasInAnotherMemberOrderOrSpacingAreRestoredLikeTheCanonicalForm) {
+  mask_map map;
+  map.token_for("EC2", "i-0123456789abcdef0");
+  // The fast path reads Anthropic's exact serialisation; these take the generic one.
+  std::string sse =
+      "event: content_block_delta\ndata: {\"index\":0,\"type\":\"content_block_delta\",\"delta\":{\"text\":\"at AWS_EC\",\"type\":\"text_delta\"}}\n\n"
+      "event: content_block_delta\ndata: { \"type\": \"content_block_delta\", \"index\": 0, \"delta\": {\"type\": \"text_delta\", \"text\": \"2_001.\"} }\n\n"
+      "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\" AWS_EC2_001\"}}\n\n"
+      "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n";
+  sse_restorer r(&map);
+  std::string out;
+  r.feed(sse, out);
+  r.finish(out);
+  EXPECT_EQ(collect(out, 0, "text"), "at i-0123456789abcdef0. i-0123456789abcdef0");
+}
+
 }  // namespace
 }  // namespace gh::aws_masker::test
