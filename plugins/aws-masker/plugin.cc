@@ -238,6 +238,7 @@ void masker_plugin::body_filter(Context& ctx, std::string& chunk, bool end_of_st
 }
 
 void masker_plugin::log(Context& ctx) const {
+  register_process_metrics();  // the server may set the process metrics after build()
   request_state* st = ctx.find_state<request_state>(this);
   if (st == nullptr || !st->masked) return;
   counters_->requests_masked.fetch_add(1, std::memory_order_relaxed);
@@ -249,8 +250,6 @@ void masker_plugin::log(Context& ctx) const {
       std::uniform_real_distribution<double>(0.0, 1.0)(rng) >= cfg_.events_sample_rate) {
     return;
   }
-  auto sink = current_event_sink();
-  if (!sink) return;
   masking_event ev;
   ev.request_id = ctx.request_id;
   ev.scope = st->scope_name;
@@ -262,7 +261,7 @@ void masker_plugin::log(Context& ctx) const {
   for (std::size_t t = 0; t < st->stats.per_type.size(); ++t) {
     if (st->stats.per_type[t] != 0) ev.counts.emplace_back(names[t], st->stats.per_type[t]);
   }
-  sink->submit(cfg_.events_stream, cfg_.events_max_len, std::move(ev));
+  publish_event(cfg_.events_stream, cfg_.events_max_len, std::move(ev));
 }
 
 void masker_factory::validate(boost::json::object& config, std::vector<plugin::SchemaError>& errors) const {
@@ -271,6 +270,7 @@ void masker_factory::validate(boost::json::object& config, std::vector<plugin::S
 
 std::shared_ptr<const plugin::Plugin> masker_factory::build(const config::PluginInstance& instance,
                                                             const plugin::BuildContext& ctx) const {
+  register_process_metrics();
   return std::make_shared<masker_plugin>(build_config(instance.config),
                                          instance.id.empty() ? instance.name : instance.id, ctx.store);
 }

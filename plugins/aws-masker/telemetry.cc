@@ -1,5 +1,10 @@
 #include "telemetry.h"
 
+#include "metrics/proxy_metrics.h"
+#if defined(GH_AWS_MASKER_EVENTS_PIPELINE)
+#include "events/pipeline.h"
+#endif
+
 #include <map>
 #include <mutex>
 #include <set>
@@ -14,6 +19,8 @@ struct totals {
   uint64_t requests_masked = 0, requests_refused = 0, bytes_masked = 0, store_errors = 0,
            restored = 0;
   std::shared_ptr<event_sink> sink;
+  std::atomic<bool> has_sink{false};
+  std::atomic<bool> registered{false};
 };
 
 totals& global() {
@@ -102,7 +109,39 @@ store::Store::event_fields to_fields(const masking_event& e) {
 
 void set_event_sink(std::shared_ptr<event_sink> sink) {
   std::lock_guard lock(global().mu);
+  global().has_sink.store(sink != nullptr, std::memory_order_relaxed);
   global().sink = std::move(sink);
+}
+
+bool publish_event(const std::string& stream, std::size_t max_len, masking_event e) {
+  if (global().has_sink.load(std::memory_order_relaxed)) {
+    if (auto sink = current_event_sink()) {
+      sink->submit(stream, max_len, std::move(e));
+      return true;
+    }
+  }
+#if defined(GH_AWS_MASKER_EVENTS_PIPELINE)
+  if (gh::events::enabled()) {
+    gh::events::submit("aws-masker", to_fields(e));
+    return true;
+  }
+#endif
+  return false;
+}
+
+void register_process_metrics() noexcept {
+  totals& g = global();
+  if (g.registered.load(std::memory_order_acquire)) return;
+  metrics::proxy_metrics* m = metrics::process_metrics();
+  if (m == nullptr) return;
+  std::lock_guard lock(g.mu);
+  if (g.registered.load(std::memory_order_relaxed)) return;
+  m->add_renderer([](std::string& out) { out += render_metrics(); });
+  g.registered.store(true, std::memory_order_release);
+}
+
+bool process_metrics_registered() noexcept {
+  return global().registered.load(std::memory_order_acquire);
 }
 
 std::shared_ptr<event_sink> current_event_sink() {

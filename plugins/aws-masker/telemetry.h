@@ -4,9 +4,10 @@
 // config reload: a retiring instance folds its counts into process-wide totals.
 // render_metrics() (called by the admin API at scrape time) sums both into Prometheus
 // lines. A masking_event carries counts, sizes and timing only — never an original value
-// or a token-to-original pair. Events go to an event_sink that the server installs
-// (set_event_sink), which batches them to Store::append_events; none is installed by
-// default and publishing never blocks the request.
+// or a token-to-original pair. Events go to the event_sink installed with
+// set_event_sink() when there is one (tests, embedders), else to the process-wide events
+// pipeline (src/events: batched, sampled, bounded, to Store::append_events) as type
+// "aws-masker"; publishing never blocks the request.
 #pragma once
 
 #include "store/store.h"
@@ -44,6 +45,11 @@ class instance_counters {
 
 // Prometheus text for every aws-masker instance, past and present.
 std::string render_metrics();
+// Adds render_metrics() to the process metrics (gh::metrics::process_metrics()) once per
+// process; a no-op until the server has set them, so callers may call it repeatedly
+// (the factory's build() and the log phase do).
+void register_process_metrics() noexcept;
+bool process_metrics_registered() noexcept;
 
 struct masking_event {
   std::string request_id;
@@ -66,5 +72,8 @@ class event_sink {
 };
 void set_event_sink(std::shared_ptr<event_sink> sink);
 std::shared_ptr<event_sink> current_event_sink();
+// Routes `e` to the installed sink, else to the events pipeline when it runs. False when
+// neither takes it.
+bool publish_event(const std::string& stream, std::size_t max_len, masking_event e);
 
 }  // namespace gh::aws_masker
