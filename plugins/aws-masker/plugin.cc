@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include <charconv>
 #include <random>
 
 namespace gh::aws_masker {
@@ -141,9 +142,11 @@ boost::asio::awaitable<bool> masker_plugin::sync_scope(store::Store& store, cons
     } else {
       // Claim a fresh number: the token key first (unique token), then the value key
       // (first writer wins; a loser adopts the winner's token).
+      // A counter that expired while tokens it numbered live on collides with them: each
+      // failed claim jumps further (1, 2, 4, ... numbers), past any such run.
       bool claimed = false;
-      for (int attempt = 0; attempt < 8 && !claimed; ++attempt) {
-        auto n = co_await store.incr(prefix + "n:" + e.type, 1, ttl * 2);
+      for (int attempt = 0; attempt < 16 && !claimed; ++attempt) {
+        auto n = co_await store.incr(prefix + "n:" + e.type, int64_t{1} << attempt, ttl * 2);
         if (!n || *n <= 0) co_return false;
         token = mask_map::make_token(e.type, static_cast<unsigned long>(*n));
         auto t = co_await store.set_if_absent(prefix + "t:" + token, e.value, ttl);
@@ -168,6 +171,47 @@ boost::asio::awaitable<bool> masker_plugin::sync_scope(store::Store& store, cons
   co_return true;
 }
 
+boost::asio::awaitable<bool> masker_plugin::load_issued(store::Store& store, const std::string& prefix,
+                                                        mask_map& map) const {
+  const std::size_t limit = cfg_.scope_restore_limit;
+  if (limit == 0) co_return true;
+  const auto& types = cfg_.engine->type_names();
+  std::vector<std::string> keys;
+  keys.reserve(types.size());
+  for (const auto& t : types) keys.push_back(prefix + "n:" + t);
+  auto counts = co_await store.get_many(keys);
+  if (!counts || counts->size() != keys.size()) co_return false;
+  std::vector<unsigned long> next(types.size(), 0);
+  for (std::size_t i = 0; i < types.size(); ++i) {
+    const auto& v = (*counts)[i];
+    if (!v) continue;
+    unsigned long n = 0;
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec == std::errc() && p == v->data() + v->size()) next[i] = n;
+  }
+  // Newest first, one token per type in turn, until the limit.
+  keys.clear();
+  std::vector<std::pair<std::size_t, std::string>> wanted;  // type index, token
+  for (bool more = true; more && keys.size() < limit;) {
+    more = false;
+    for (std::size_t i = 0; i < types.size() && keys.size() < limit; ++i) {
+      if (next[i] == 0) continue;
+      more = true;
+      std::string token = mask_map::make_token(types[i], next[i]--);
+      if (map.value_of(token) != nullptr) continue;
+      keys.push_back(prefix + "t:" + token);
+      wanted.emplace_back(i, std::move(token));
+    }
+  }
+  if (keys.empty()) co_return true;
+  auto values = co_await store.get_many(keys);
+  if (!values || values->size() != keys.size()) co_return false;
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    if ((*values)[k]) map.insert(types[wanted[k].first], wanted[k].second, *(*values)[k]);
+  }
+  co_return true;
+}
+
 boost::asio::awaitable<Flow> masker_plugin::access_async(Context& ctx) const {
   std::string scope_id;
   if (cfg_.scope == map_scope::global) scope_id = "global";
@@ -187,10 +231,9 @@ boost::asio::awaitable<Flow> masker_plugin::access_async(Context& ctx) const {
   }
   store::Store* store = ctx.store != nullptr ? ctx.store : store_.get();
   bool ok = store != nullptr;
-  if (ok && !probe.empty()) {
-    ok = co_await sync_scope(*store, "gatehouse:aws-masker:" + instance_id_ + ":" + scope_id + ":",
-                             probe, st.map);
-  }
+  const std::string prefix = "gatehouse:aws-masker:" + instance_id_ + ":" + scope_id + ":";
+  if (ok && !probe.empty()) ok = co_await sync_scope(*store, prefix, probe, st.map);
+  if (ok && cfg_.restore_responses) ok = co_await load_issued(*store, prefix, st.map);
   if (!ok) {
     counters_->store_errors.fetch_add(1, std::memory_order_relaxed);
     if (cfg_.fail_closed) {

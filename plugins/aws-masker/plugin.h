@@ -70,6 +70,11 @@ class masker_plugin final : public plugin::Plugin {
   // Fills st.map from the scope's mapping in the store; false on a store failure.
   boost::asio::awaitable<bool> sync_scope(store::Store& store, const std::string& prefix,
                                           const mask_map& probe, mask_map& out) const;
+  // Adds to `map` the pairs that earlier requests of the scope were issued (up to
+  // scope_restore_limit), so their tokens are restored in this response too. Two
+  // round trips: the per-type counters, then the token keys. False on a store failure.
+  boost::asio::awaitable<bool> load_issued(store::Store& store, const std::string& prefix,
+                                           mask_map& map) const;
 
   masker_config cfg_;
   std::string instance_id_;

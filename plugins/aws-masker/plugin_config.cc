@@ -55,6 +55,7 @@ const Schema& masker_schema() {
                                   {"stream", Field::string().default_value("gatehouse:aws-masker:events")},
                                   {"max_len", Field::integer().default_value(100000).between(1, 100000000)}})},
         {"store_ttl", Field::integer().default_value(3600).between(1, 31536000)},
+        {"scope_restore_limit", Field::integer().default_value(1000).between(0, 100000)},
     });
     sc.check([](const js::object& c, std::vector<plugin::SchemaError>& errors) {
       std::vector<std::string> known = mask_engine::builtin_types();
@@ -115,6 +116,7 @@ masker_config build_config(const js::object& c) {
     m.events_max_len = static_cast<std::size_t>(get_int(*ev, "max_len", 100000));
   }
   m.store_ttl = std::chrono::seconds(get_int(c, "store_ttl", 3600));
+  m.scope_restore_limit = static_cast<std::size_t>(get_int(c, "scope_restore_limit", 1000));
   m.engine = std::make_shared<const mask_engine>(engine_options_from(c));
   return m;
 }

@@ -29,6 +29,10 @@ struct masker_config {
   std::string events_stream = "gatehouse:aws-masker:events";
   std::size_t events_max_len = 100000;
   std::chrono::milliseconds store_ttl{3600 * 1000};
+  // consumer/global scopes: how many pairs issued by earlier requests of the scope are
+  // loaded per request so the response can restore them (newest first, round-robin over
+  // types). 0 = only the current request's pairs.
+  std::size_t scope_restore_limit = 1000;
   std::shared_ptr<const mask_engine> engine;
 };
 
