@@ -115,20 +115,21 @@ int run_mask_cli(const mask_cli_options& opt, std::istream& in, std::ostream& ou
     return 2;
   }
   mask_map map;
+  std::string masked;
+  bool json_aware = config.contains("json_aware") ? config.at("json_aware").as_bool() : true;
+  mask_body(*engine, looks_like_json(input) ? "application/json" : "text/plain", json_aware, input,
+            map, masked);
+  out << masked;
   if (opt.explain) {
+    // On stderr, so stdout stays the masked text (pipes keep working with --explain).
     std::vector<match> found;
     engine->find(input, found);
     for (const match& m : found) {
       std::string_view value = std::string_view(input).substr(m.begin, m.end - m.begin);
-      out << m.begin << '\t' << m.end << '\t' << engine->type_names()[m.type] << '\t'
-          << map.token_for(engine->type_names()[m.type], value) << '\n';
+      const std::string* token = map.token_of(value);
+      err << m.begin << '\t' << m.end << '\t' << engine->type_names()[m.type] << '\t'
+          << (token != nullptr ? *token : map.token_for(engine->type_names()[m.type], value)) << '\n';
     }
-  } else {
-    std::string masked;
-    bool json_aware = config.contains("json_aware") ? config.at("json_aware").as_bool() : true;
-    mask_body(*engine, looks_like_json(input) ? "application/json" : "text/plain", json_aware, input,
-              map, masked);
-    out << masked;
   }
   if (!opt.map_out.empty() && !write_map(opt.map_out, map)) {
     err << "mask: cannot write map file " << opt.map_out << "\n";

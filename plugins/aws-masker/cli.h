@@ -8,8 +8,9 @@
 // --config: a JSON file holding an aws-masker `config` object (custom_patterns,
 // allow_list, disabled_types, json_aware...). --map-out writes the value<->token map as
 // JSON ({"version":1,"entries":[{"token","type","value"}...]}); unmask reads it back.
-// --explain prints, instead of the masked text, one line per match:
-// "<begin>\t<end>\t<TYPE>\t<token>" (byte offsets into stdin). Exit codes: 0 ok,
+// The masked text always goes to stdout. --explain also prints, on stderr, one line per
+// match: "<begin>\t<end>\t<TYPE>\t<token>" (byte offsets into stdin, found in the raw
+// text; tokens are those of the masked output). Exit codes: 0 ok,
 // 2 usage/config error, 1 I/O error.
 #pragma once
 
