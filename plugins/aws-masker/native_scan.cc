@@ -42,18 +42,6 @@ void digit_bitmap(std::string_view t, std::vector<uint64_t>& bits) {
   }
 }
 
-// The first position >= pos whose bit equals `set`, or n.
-[[gnu::always_inline]] inline std::size_t next_bit(const std::vector<uint64_t>& bits, std::size_t n, std::size_t pos, bool set) {
-  std::size_t w = pos >> 6;
-  if (w >= bits.size()) return n;
-  uint64_t x = (set ? bits[w] : ~bits[w]) & (~uint64_t{0} << (pos & 63));
-  while (x == 0) {
-    if (++w >= bits.size()) return n;
-    x = set ? bits[w] : ~bits[w];
-  }
-  return std::min(n, (w << 6) + static_cast<std::size_t>(__builtin_ctzll(x)));
-}
-
 // Four maximal runs of 1-3 digits joined by single dots, starting at `s`; the end or 0.
 std::size_t ipv4_end(std::string_view t, std::size_t s) noexcept {
   std::size_t i = s;
@@ -126,12 +114,14 @@ void native_scanner::scan_resource_ids(std::string_view t, std::vector<raw_match
 }
 
 // Digit runs: a run of exactly 12 is an account candidate; a run of 1-3 followed by a dot
-// may start an IPv4 address. Runs are found 64 bytes at a time in a bitmap.
+// may start an IPv4 address. Runs come from a bitmap, 64 bytes per word: the bits where
+// digit-ness changes alternate between run starts and run ends.
 void native_scanner::scan_digit_runs(std::string_view t, std::vector<raw_match>& out) const {
   const std::size_t n = t.size();
   digit_bitmap(t, tls_bits);
-  for (std::size_t s = next_bit(tls_bits, n, 0, true); s < n;) {
-    const std::size_t e = next_bit(tls_bits, n, s, false);
+  uint64_t carry = 0;  // the last byte of the previous word was a digit
+  std::size_t start = 0;
+  auto run = [&](std::size_t s, std::size_t e) {
     const std::size_t len = e - s;
     if (len == 12 && account_ >= 0) {
       out.push_back({static_cast<unsigned>(account_), static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
@@ -140,8 +130,22 @@ void native_scanner::scan_digit_runs(std::string_view t, std::vector<raw_match>&
         out.push_back({static_cast<unsigned>(ipv4_), static_cast<uint32_t>(s), static_cast<uint32_t>(end)});
       }
     }
-    s = next_bit(tls_bits, n, e, true);
+  };
+  for (std::size_t w = 0; w < tls_bits.size(); ++w) {
+    const uint64_t m = tls_bits[w];
+    uint64_t edges = m ^ ((m << 1) | carry);
+    carry = m >> 63;
+    while (edges != 0) {
+      const std::size_t pos = (w << 6) + static_cast<std::size_t>(__builtin_ctzll(edges));
+      edges &= edges - 1;
+      if ((m >> (pos & 63)) & 1) {
+        start = pos;
+      } else {
+        run(start, pos);
+      }
+    }
   }
+  if (carry != 0) run(start, n);  // a run reaching the end of the text
 }
 
 // IPv6 triggers ("::" or hex{1,4}:hex{0,4}:) at the start of a run of address-like bytes:
