@@ -155,6 +155,32 @@ def test_a_token_the_client_was_never_issued_comes_back_unchanged(gatehouse):
         server.stop()
 
 
+def test_consumer_scope_restores_tokens_from_earlier_requests_but_never_another_consumers(gatehouse, fake):
+    config = json.loads(masker_config(fake.url, {"scope": "consumer"}))
+    config["services"][0]["plugins"].append({"name": "key-auth", "config": {}})
+    config["consumers"] = [{"username": "alice", "keyauth_credentials": [{"key": "alice-key"}]},
+                           {"username": "bob", "keyauth_credentials": [{"key": "bob-key"}]}]
+    gw = gatehouse(json.dumps(config))
+
+    def post(key, body):
+        r = requests.post(gw.proxy_url + "/echo", json=body, headers={"apikey": key}, timeout=10)
+        assert r.status_code == 200, r.text
+        return r.json(), json.loads(fake.requests[-1]["body"])
+
+    _, sent = post("alice-key", {"q": "i-0a1b2c3d4e5f60718 in vpc-0123456789abcdef0"})
+    assert sent == {"q": "AWS_EC2_001 in AWS_VPC_001"}
+    # A later request of alice without those values: the echoed tokens are hers, restored.
+    got, sent = post("alice-key", {"q": "AWS_EC2_001 and AWS_VPC_001 again?"})
+    assert got == {"q": "i-0a1b2c3d4e5f60718 and vpc-0123456789abcdef0 again?"}
+    # Bob sends the same token text: it was never issued to him, so it stays a token.
+    got, _ = post("bob-key", {"q": "AWS_EC2_001"})
+    assert got == {"q": "AWS_EC2_001"}
+    # Alice's value keeps its token in her scope.
+    _, sent = post("alice-key", {"q": "vpc-0123456789abcdef0"})
+    assert sent == {"q": "AWS_VPC_001"}
+    assert all(b"i-0a1b2c3d4e5f60718" not in b and b"vpc-0123456789abcdef0" not in b for b in fake.bodies())
+
+
 # ---- refusals and encodings --------------------------------------------------------------------
 
 def test_gzip_request_is_decoded_then_masked(gatehouse, fake):
