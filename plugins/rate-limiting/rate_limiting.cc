@@ -2,6 +2,7 @@
 
 #include "plugins/rate-limiting/periods.h"
 
+#include "events/pipeline.h"
 #include "plugin/schema/schema.h"
 #include "store/store.h"
 #include "store/store_factory.h"
@@ -219,6 +220,19 @@ boost::asio::awaitable<Flow> rate_limiting_plugin::access_async(Context& ctx) co
     co_return Flow::respond;
   }
   if (!r->admitted) {
+    if (events::enabled()) {
+      // Identifiers of the configuration only: never the client's identity or address.
+      std::string_view period;
+      for (std::size_t i = 0; i < periods_.size(); ++i) {
+        if (r->windows[i].remaining <= 0) {
+          period = rl::period_name(periods_[i].period);
+          break;
+        }
+      }
+      events::submit("rate-limiting.exceeded", {{"route", route_id_},
+                                                {"service", service_id_},
+                                                {"period", std::string(period)}});
+    }
     ctx.exit(error_code_, error_message_);
     if (!hide_client_headers_) {
       std::vector<request_state::header> headers;

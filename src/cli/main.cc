@@ -2,6 +2,7 @@
 // declarative file; `version`; `mask`/`unmask` run the aws-masker catalogue on stdin.
 #include "config/declarative_loader.h"
 #include "config/node_settings.h"
+#include "events/tail.h"
 #include "plugin/registry.h"
 #include "server/server.h"
 
@@ -72,7 +73,24 @@ int main(int argc, char** argv) {
   unmask->add_option("--map", mask_opts.map_in, "token map written by mask --map-out")->required();
   unmask->add_option("--config", mask_opts.config_path, "aws-masker plugin config (YAML/JSON)");
 
+  // `events tail`: follow the events stream (src/events/tail.h).
+  auto* events_cmd = app.add_subcommand("events", "events stream tools");
+  events_cmd->require_subcommand(1);
+  gh::events::tail_options tail_opts;
+  auto* tail = events_cmd->add_subcommand("tail", "follow the events stream (consumer group)");
+  tail->add_option("--redis", tail_opts.redis, "Redis host:port");
+  tail->add_option("--connection", tail_opts.connection, "a named connection of --config");
+  tail->add_option("--config,-c", tail_opts.settings_file, "node settings (YAML)");
+  tail->add_option("--stream", tail_opts.stream, "stream (default: events.stream or gatehouse:events)");
+  tail->add_option("--group", tail_opts.group, "consumer group (created when absent)");
+  tail->add_option("--consumer", tail_opts.consumer, "consumer name (default: host name)");
+  tail->add_flag("--json", tail_opts.json, "one JSON object per line");
+  tail->add_flag("--new-only", tail_opts.new_only, "a new group starts at the end of the stream");
+  tail->add_option("--count", tail_opts.count, "exit after this many events");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*tail) return gh::events::run_tail(tail_opts, std::cout, std::cerr);
 
   if (*version) {
     std::cout << "gatehouse " << GATEHOUSE_VERSION << "\n";

@@ -6,6 +6,7 @@
 #include "server/proxy_session.h"
 #include "server/request_log.h"
 #include "store/embedded/embedded_store.h"
+#include "events/pipeline.h"            // redis/events block (see load_initial, run)
 #include "store/redis/connections.h"  // redis/events block (see load_initial, run)
 
 #include <boost/asio/as_tuple.hpp>
@@ -123,6 +124,7 @@ bool server::load_initial(std::ostream& err) {
   // Named Redis connections and the maker behind policy: redis, before any snapshot.
   try {
     gh::redis::install(settings_.redis_connections);
+    (void)gh::events::parse_settings(settings_.events);  // started in run()
   } catch (const std::exception& e) {
     err << "gatehouse: " << e.what() << "\n";
     return false;
@@ -241,6 +243,17 @@ int server::run() {
     }
   }
 
+  // ---- begin redis/events block (owner: src/events) ----
+  // The events pipeline; declared before the worker threads so that it is stopped (and
+  // flushed) after they have been joined.
+  std::unique_ptr<gh::events::running> events_pipeline;
+  try {
+    events_pipeline = gh::events::start(settings_.events, store_, settings_.node_id, metrics_.get());
+  } catch (const std::exception& e) {
+    std::cerr << "gatehouse: " << e.what() << "\n";
+    return 1;
+  }
+  // ---- end redis/events block ----
   std::vector<std::thread> threads;
   for (unsigned i = 0; i < n; ++i) {
     auto& w = *workers_[i];
