@@ -12,7 +12,17 @@
 
 namespace gh {
 
-bool iequals(std::string_view a, std::string_view b) noexcept;
+// ASCII case-insensitive equality (header names). Inline: it is called for every field
+// lookup, and most calls end at the length check.
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x == y) continue;
+    if ((x | 0x20) != (y | 0x20) || (x | 0x20) < 'a' || (x | 0x20) > 'z') return false;
+  }
+  return true;
+}
 std::string to_lower(std::string_view s);
 
 struct HeaderField {
@@ -36,6 +46,11 @@ class Headers {
   void set(std::string_view name, std::string_view value);
   // Appends a field, keeping any existing ones of the same name.
   void add(std::string_view name, std::string_view value);
+  // Removes the fields for which pred(field) is true, keeping the order of the rest.
+  template <class Pred>
+  std::size_t remove_if(Pred pred) {
+    return std::erase_if(fields_, pred);
+  }
   // Removes every field named `name`; returns how many were removed.
   std::size_t remove(std::string_view name);
   void clear() noexcept { fields_.clear(); }

@@ -56,8 +56,9 @@ void message_parser<R>::on_response_impl(int code, string_view, int version_num,
 }
 
 template <bool R>
-void message_parser<R>::on_field_impl(boost::beast::http::field, string_view name,
+void message_parser<R>::on_field_impl(boost::beast::http::field f, string_view name,
                                       string_view value, error_code& ec) {
+  using boost::beast::http::field;
   if (headers.size() >= max_fields_) {
     refuse(parse_refusal::too_many_fields);
     ec = boost::beast::http::error::header_limit;
@@ -65,7 +66,8 @@ void message_parser<R>::on_field_impl(boost::beast::http::field, string_view nam
   }
   std::string_view n(name.data(), name.size());
   std::string_view v(value.data(), value.size());
-  if (iequals(n, "content-length")) {
+  // Beast already recognised the name: switch on its enum, not on strings.
+  if (f == field::content_length) {
     ++content_length_fields_;
     uint64_t len = 0;
     if (!parse_content_length(v, len) || content_length_fields_ > 1) {
@@ -74,17 +76,17 @@ void message_parser<R>::on_field_impl(boost::beast::http::field, string_view nam
       return;
     }
     content_length = len;
-  } else if (iequals(n, "transfer-encoding")) {
+  } else if (f == field::transfer_encoding) {
     // Requests: only a lone "chunked" is accepted (anything else could be read two ways).
     if (R && (has_transfer_encoding || !iequals(v, "chunked"))) bad_transfer_encoding_ = true;
     has_transfer_encoding = true;
-  } else if (iequals(n, "connection")) {
+  } else if (f == field::connection) {
     for_each_token(v, [&](std::string_view t) {
       if (iequals(t, "close")) connection_close = true;
       else if (iequals(t, "keep-alive")) connection_keep_alive = true;
       else if (iequals(t, "upgrade")) upgrade_requested = true;
     });
-  } else if (iequals(n, "upgrade")) {
+  } else if (f == field::upgrade) {
     has_upgrade_header_ = true;
   }
   headers.add(n, v);

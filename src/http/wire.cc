@@ -1,6 +1,7 @@
 #include "http/wire.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace gh::http {
 
@@ -67,33 +68,52 @@ std::string_view kong_default_message(int status) noexcept {
 }
 
 bool is_hop_by_hop(std::string_view n) noexcept {
-  return iequals(n, "connection") || iequals(n, "keep-alive") ||
-         iequals(n, "proxy-connection") || iequals(n, "te") || iequals(n, "trailer") ||
-         iequals(n, "transfer-encoding") || iequals(n, "upgrade");
+  // Length first: almost every field is rejected without comparing a byte.
+  switch (n.size()) {
+    case 2: return iequals(n, "te");
+    case 7: return iequals(n, "trailer") || iequals(n, "upgrade");
+    case 10: return iequals(n, "connection") || iequals(n, "keep-alive");
+    case 16: return iequals(n, "proxy-connection");
+    case 17: return iequals(n, "transfer-encoding");
+    default: return false;
+  }
 }
 
-void strip_hop_by_hop(Headers& headers) {
-  // Fields named in Connection go too (e.g. "Connection: close, X-Secret").
-  std::vector<std::string> named;
-  for (const auto& f : headers) {
-    if (!iequals(f.name, "connection")) continue;
-    std::string_view v = f.value;
-    while (!v.empty()) {
-      auto comma = v.find(',');
-      auto tok = v.substr(0, comma);
-      while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) tok.remove_prefix(1);
-      while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.remove_suffix(1);
-      if (!tok.empty() && !iequals(tok, "close") && !iequals(tok, "keep-alive") &&
-          !iequals(tok, "upgrade"))
-        named.emplace_back(tok);
-      if (comma == std::string_view::npos) break;
-      v.remove_prefix(comma + 1);
-    }
+namespace {
+
+// Tokens of Connection other than close/keep-alive/upgrade: fields to drop too.
+void collect_connection_tokens(std::string_view v, std::vector<std::string>& named) {
+  while (!v.empty()) {
+    auto comma = v.find(',');
+    auto tok = v.substr(0, comma);
+    while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) tok.remove_prefix(1);
+    while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.remove_suffix(1);
+    if (!tok.empty() && !iequals(tok, "close") && !iequals(tok, "keep-alive") &&
+        !iequals(tok, "upgrade"))
+      named.emplace_back(tok);
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
   }
-  for (const auto& n : named) headers.remove(n);
-  for (auto name : {"connection", "keep-alive", "proxy-connection", "te", "trailer",
-                    "transfer-encoding", "upgrade"})
-    headers.remove(name);
+}
+
+}  // namespace
+
+void strip_hop_by_hop(Headers& headers) {
+  std::vector<std::string> named;
+  bool any = false;
+  for (const auto& f : headers) {
+    if (!is_hop_by_hop(f.name)) continue;
+    any = true;
+    if (iequals(f.name, "connection")) collect_connection_tokens(f.value, named);
+  }
+  if (!any) return;
+  headers.remove_if([&](const HeaderField& f) {
+    if (is_hop_by_hop(f.name)) return true;
+    for (const auto& n : named) {
+      if (iequals(f.name, n)) return true;
+    }
+    return false;
+  });
 }
 
 void append_status_line(std::string& out, int status, int version) {
@@ -107,10 +127,18 @@ void append_status_line(std::string& out, int status, int version) {
 }
 
 void append_field(std::string& out, std::string_view name, std::string_view value) {
-  out += name;
-  out += ": ";
-  out += value;
-  out += "\r\n";
+  // One resize and three copies instead of four appends with their capacity checks.
+  std::size_t at = out.size();
+  out.resize(at + name.size() + value.size() + 4);
+  char* p = out.data() + at;
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  *p++ = ':';
+  *p++ = ' ';
+  std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  *p++ = '\r';
+  *p = '\n';
 }
 
 void append_fields(std::string& out, const Headers& headers) {

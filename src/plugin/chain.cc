@@ -74,14 +74,14 @@ std::shared_ptr<const Chain> Chain::build(const config::DeclarativeConfig& cfg,
     }
     return slots;
   };
-  for (const auto& r : cfg.routes) chain->by_route_[r.id] = slots_for_route(r.id, r.service_id);
+  for (const auto& r : cfg.routes) chain->by_route_[&r] = slots_for_route(r.id, r.service_id);
   chain->no_route_ = slots_for_route("", "");
   return chain;
 }
 
 const std::vector<Chain::Slot>& Chain::slots_for(const config::Route* route) const {
   if (!route) return no_route_;
-  auto it = by_route_.find(route->id);
+  auto it = by_route_.find(route);
   return it == by_route_.end() ? no_route_ : it->second;
 }
 

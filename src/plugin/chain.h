@@ -42,7 +42,7 @@ class Chain {
 
  private:
   std::vector<std::shared_ptr<const Plugin>> plugins_;
-  std::unordered_map<std::string, std::vector<Slot>> by_route_;
+  std::unordered_map<const config::Route*, std::vector<Slot>> by_route_;
   std::vector<Slot> no_route_;
   bool any_waits_ = false;
 };

@@ -65,6 +65,20 @@ asio::awaitable<bool> send_local_response(exchange_io& io, int status, std::stri
 
 namespace {
 
+// Request fields the gateway sets itself toward the upstream (or, for Expect, answers
+// itself with 100 Continue); the client's copies never pass. Length first, so most
+// fields are decided without comparing bytes.
+bool replaced_upstream(std::string_view n) noexcept {
+  switch (n.size()) {
+    case 4: return iequals(n, "host");
+    case 6: return iequals(n, "expect");
+    case 9: return iequals(n, "x-real-ip");
+    case 12: return iequals(n, "x-request-id");
+    case 14: return iequals(n, "content-length");
+    default: return n.size() > 12 && iequals(n.substr(0, 12), "x-forwarded-");
+  }
+}
+
 struct request_plan {
   bool head_only = false;
   bool has_body = false;
@@ -156,8 +170,10 @@ class exchange {
     bool te_trailers = false;
     for (auto v : req.headers.get_all("te")) te_trailers = te_trailers || v.find("trailers") != std::string_view::npos;
     http::strip_hop_by_hop(req.headers);
-    req.headers.remove("proxy");
-    req.headers.remove("proxy-authorization");
+    req.headers.remove_if([](const HeaderField& f) {
+      return (f.name.size() == 5 && iequals(f.name, "proxy")) ||
+             (f.name.size() == 19 && iequals(f.name, "proxy-authorization"));
+    });
     if (te_trailers) req.headers.add("TE", "trailers");
   }
 
@@ -257,16 +273,11 @@ class exchange {
     bool trusted = io_.peer_trusted;
     std::string_view via_in;
     for (const auto& f : req.headers) {
-      // Expect is answered by the gateway itself (100 Continue), never forwarded.
-      if (iequals(f.name, "host") || iequals(f.name, "x-real-ip") || iequals(f.name, "expect") ||
-          iequals(f.name, "content-length") || iequals(f.name, "x-request-id"))
-        continue;
-      if (f.name.size() > 12 && iequals(std::string_view(f.name).substr(0, 12), "x-forwarded-")) continue;
       if (iequals(f.name, "via")) {
         via_in = f.value;
         continue;
       }
-      http::append_field(out, f.name, f.value);
+      if (!replaced_upstream(f.name)) http::append_field(out, f.name, f.value);
     }
     auto fwd = [&](std::string_view name, std::string_view own) {
       auto in = req.headers.get(name);
