@@ -2,11 +2,11 @@
 // holding `aws ec2 describe-instances` output for 40 instances (43.3 KB, 358 distinct
 // identifiers, 480 masked occurrences). Compare medians of several runs
 // (--benchmark_repetitions=5 --benchmark_report_aggregates_only=true) on a shared machine.
+#include <benchmark/benchmark.h>
+
 #include "plugins/aws-masker/body_mask.h"
 #include "plugins/aws-masker/restorer.h"
 #include "plugins/aws-masker/testdata/aws_samples.h"
-
-#include <benchmark/benchmark.h>
 
 namespace {
 
@@ -66,7 +66,8 @@ void BM_UnmaskSseStream(benchmark::State& state) {
   for (auto _ : state) {
     sse_restorer r(&map);
     out.clear();
-    for (std::size_t i = 0; i < sse.size(); i += 1400) r.feed(std::string_view(sse).substr(i, 1400), out);
+    for (std::size_t i = 0; i < sse.size(); i += 1400)
+      r.feed(std::string_view(sse).substr(i, 1400), out);
     r.finish(out);
     benchmark::DoNotOptimize(out.data());
   }
@@ -82,7 +83,8 @@ void BM_UnmaskJsonStream(benchmark::State& state) {
   for (auto _ : state) {
     stream_restorer r(&map, restore_escape::json);
     out.clear();
-    for (std::size_t i = 0; i < masked.size(); i += 1400) r.feed(std::string_view(masked).substr(i, 1400), out);
+    for (std::size_t i = 0; i < masked.size(); i += 1400)
+      r.feed(std::string_view(masked).substr(i, 1400), out);
     r.finish(out);
     benchmark::DoNotOptimize(out.data());
   }

@@ -1,9 +1,9 @@
 #include "body_mask.h"
 
-#include "json_text.h"
-
 #include <cctype>
 #include <vector>
+
+#include "json_text.h"
 
 namespace gh::aws_masker {
 namespace {
@@ -26,14 +26,17 @@ struct frame {
   std::string_view key;
 };
 
-bool is_b64(char c) noexcept { return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '+'; }
+bool is_b64(char c) noexcept {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '+';
+}
 
 int context_type_for(const mask_engine& engine, std::string_view key) {
   if (key.size() < 5 || key.size() > 40) return -1;
   char buf[40];
   std::size_t n = 0;
   for (char c : key) {
-    if (std::isalnum(static_cast<unsigned char>(c))) buf[n++] = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      buf[n++] = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   std::string_view k(buf, n);
   if (k == "secretaccesskey" || k == "awssecretaccesskey") return engine.type_id("SECRET_KEY");
@@ -49,16 +52,21 @@ int context_type_for(const mask_engine& engine, std::string_view key) {
 bool context_value_ok(const mask_engine& engine, int type, std::string_view v) {
   if (type == engine.type_id("SECRET_KEY")) {
     if (v.size() != 40) return false;
-    for (char c : v) if (!is_b64(c)) return false;
+    for (char c : v)
+      if (!is_b64(c)) return false;
     return true;
   }
   if (type == engine.type_id("SESSION_TOKEN")) {
     if (v.size() < 16) return false;
-    for (char c : v) if (!is_b64(c) && c != '=') return false;
+    for (char c : v)
+      if (!is_b64(c) && c != '=') return false;
     return true;
   }
   if (v.size() != 36) return false;  // KMS key id: UUID or mrk-<32 hex>
-  for (char c : v) if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '-' && c != 'm' && c != 'r' && c != 'k') return false;
+  for (char c : v)
+    if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '-' && c != 'm' && c != 'r' &&
+        c != 'k')
+      return false;
   return true;
 }
 
@@ -168,7 +176,8 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
     }
     b.extra.clear();
     if (it.context_type >= 0 && context_value_ok(engine, it.context_type, text)) {
-      b.extra.push_back({0, static_cast<uint32_t>(text.size()), static_cast<uint16_t>(it.context_type), 10});
+      b.extra.push_back(
+          {0, static_cast<uint32_t>(text.size()), static_cast<uint16_t>(it.context_type), 10});
     }
     engine.find(text, b.found, b.extra.empty() ? nullptr : &b.extra);
     if (b.found.empty()) continue;
@@ -178,8 +187,8 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
       std::size_t re = it.escaped ? cursor.raw(m.end) : m.end;
       auto vb = static_cast<uint32_t>(b.values.size());
       b.values.append(text.substr(m.begin, m.end - m.begin));
-      b.todo.push_back({static_cast<uint32_t>(it.begin + rb), static_cast<uint32_t>(it.begin + re), vb,
-                        static_cast<uint32_t>(b.values.size()), m.type});
+      b.todo.push_back({static_cast<uint32_t>(it.begin + rb), static_cast<uint32_t>(it.begin + re),
+                        vb, static_cast<uint32_t>(b.values.size()), m.type});
     }
   }
   map.reserve(map.size() + b.todo.size());
@@ -187,11 +196,17 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
   const std::string_view values = b.values;
   for (const pending& p : b.todo) {
     out.append(in.data() + pos, p.raw_begin - pos);
-    out += map.token_for(engine.type_names()[p.type], values.substr(p.value_begin, p.value_end - p.value_begin));
+    out += map.token_for(engine.type_names()[p.type],
+                         values.substr(p.value_begin, p.value_end - p.value_begin));
     if (stats != nullptr) stats->add(p.type);
     pos = p.raw_end;
   }
   out.append(in.data() + pos, in.size() - pos);
+  // A huge body must not pin its size in every worker's buffers for the process lifetime.
+  constexpr std::size_t kKeep = 1 << 20;
+  if (b.decoded.capacity() > kKeep || b.values.capacity() > kKeep) {
+    b = buffers{};
+  }
   return true;
 }
 
@@ -202,7 +217,9 @@ bool is_json_media_type(std::string_view ct) noexcept {
   auto ends_with_ci = [&](std::string_view suffix) {
     if (base.size() < suffix.size()) return false;
     for (std::size_t i = 0; i < suffix.size(); ++i) {
-      if (std::tolower(static_cast<unsigned char>(base[base.size() - suffix.size() + i])) != suffix[i]) return false;
+      if (std::tolower(static_cast<unsigned char>(base[base.size() - suffix.size() + i])) !=
+          suffix[i])
+        return false;
     }
     return true;
   };

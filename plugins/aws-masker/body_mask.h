@@ -9,10 +9,10 @@
 // that does not parse, is masked as raw text. Used by the plugin and the CLI.
 #pragma once
 
-#include "mask_engine.h"
-
 #include <string>
 #include <string_view>
+
+#include "mask_engine.h"
 
 namespace gh::aws_masker {
 

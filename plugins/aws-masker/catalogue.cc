@@ -24,9 +24,7 @@ bool is_bucket_char(char c) noexcept {
   return is_digit(c) || (c >= 'a' && c <= 'z') || c == '-' || c == '.';
 }
 bool is_b64(char c) noexcept { return is_alnum(c) || c == '/' || c == '+'; }
-bool is_arn_char(char c) noexcept {
-  return is_alnum(c) || std::strchr("_/:.+=@*$-", c) != nullptr;
-}
+bool is_arn_char(char c) noexcept { return is_alnum(c) || std::strchr("_/:.+=@*$-", c) != nullptr; }
 bool is_path_char(char c) noexcept { return is_alnum(c) || std::strchr("_./#-", c) != nullptr; }
 
 char at(std::string_view t, std::size_t i) noexcept { return i < t.size() ? t[i] : '\0'; }
@@ -87,8 +85,8 @@ bool check_ipv4(std::string_view t, std::size_t s, std::size_t e, check_result& 
   // 0/8 (this network, 0.0.0.0), loopback, multicast, reserved and netmasks are not hosts.
   if (oct[0] == 0 || oct[0] == 127 || oct[0] >= 224) return false;
   bool priv = oct[0] == 10 || (oct[0] == 172 && oct[1] >= 16 && oct[1] <= 31) ||
-              (oct[0] == 192 && oct[1] == 168) || (oct[0] == 100 && oct[1] >= 64 && oct[1] <= 127) ||
-              (oct[0] == 169 && oct[1] == 254);
+              (oct[0] == 192 && oct[1] == 168) ||
+              (oct[0] == 100 && oct[1] >= 64 && oct[1] <= 127) || (oct[0] == 169 && oct[1] == 254);
   r.from = s;
   r.to = e;
   if (priv) r.derived_type = "PRIVATE_IP";
@@ -229,8 +227,10 @@ bool check_path_tail(std::string_view t, std::size_t s, std::size_t prefix_end, 
 }
 
 pattern_def id(const char* type, const char* prefix) {
-  return {type, std::string(prefix) + "-(?:[0-9a-f]{17}|[0-9a-f]{8})", 0, check::resource_id, 6,
-          scanner::resource_id, prefix};
+  return {type,  std::string(prefix) + "-(?:[0-9a-f]{17}|[0-9a-f]{8})",
+          0,     check::resource_id,
+          6,     scanner::resource_id,
+          prefix};
 }
 
 }  // namespace
@@ -238,16 +238,41 @@ pattern_def id(const char* type, const char* prefix) {
 const std::vector<pattern_def>& default_catalogue() {
   static const std::vector<pattern_def> cat = [] {
     std::vector<pattern_def> v = {
-        id("EC2", "i"), id("AMI", "ami"), id("VOLUME", "vol"), id("SNAPSHOT", "snap"),
-        id("VPC", "vpc"), id("SUBNET", "subnet"), id("SG", "sg"), id("SG_RULE", "sgr"),
-        id("ENI", "eni"), id("ENI_ATTACH", "eni-attach"), id("IGW", "igw"), id("EIGW", "eigw"),
-        id("NAT", "nat"), id("TGW", "tgw"), id("TGW_ATTACH", "tgw-attach"),
-        id("TGW_RTB", "tgw-rtb"), id("RTB", "rtb"), id("RTB_ASSOC", "rtbassoc"),
-        id("ACL", "acl"), id("ACL_ASSOC", "aclassoc"), id("VPCE", "vpce"), id("PCX", "pcx"),
-        id("EIPALLOC", "eipalloc"), id("EIPASSOC", "eipassoc"), id("LAUNCH_TEMPLATE", "lt"),
-        id("EFS", "fs"), id("EFS_MOUNT", "fsmt"), id("KEY_PAIR", "key"), id("VPN", "vpn"),
-        id("VGW", "vgw"), id("CGW", "cgw"), id("DHCP_OPTIONS", "dopt"),
-        id("RESERVATION", "r"), id("SPOT_REQUEST", "sir"), id("PREFIX_LIST", "pl"),
+        id("EC2", "i"),
+        id("AMI", "ami"),
+        id("VOLUME", "vol"),
+        id("SNAPSHOT", "snap"),
+        id("VPC", "vpc"),
+        id("SUBNET", "subnet"),
+        id("SG", "sg"),
+        id("SG_RULE", "sgr"),
+        id("ENI", "eni"),
+        id("ENI_ATTACH", "eni-attach"),
+        id("IGW", "igw"),
+        id("EIGW", "eigw"),
+        id("NAT", "nat"),
+        id("TGW", "tgw"),
+        id("TGW_ATTACH", "tgw-attach"),
+        id("TGW_RTB", "tgw-rtb"),
+        id("RTB", "rtb"),
+        id("RTB_ASSOC", "rtbassoc"),
+        id("ACL", "acl"),
+        id("ACL_ASSOC", "aclassoc"),
+        id("VPCE", "vpce"),
+        id("PCX", "pcx"),
+        id("EIPALLOC", "eipalloc"),
+        id("EIPASSOC", "eipassoc"),
+        id("LAUNCH_TEMPLATE", "lt"),
+        id("EFS", "fs"),
+        id("EFS_MOUNT", "fsmt"),
+        id("KEY_PAIR", "key"),
+        id("VPN", "vpn"),
+        id("VGW", "vgw"),
+        id("CGW", "cgw"),
+        id("DHCP_OPTIONS", "dopt"),
+        id("RESERVATION", "r"),
+        id("SPOT_REQUEST", "sir"),
+        id("PREFIX_LIST", "pl"),
         {"ARN", R"(arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12}|aws)?:)", 0,
          check::arn, 5},
         {"BUCKET", R"(arn:aws(?:-cn|-us-gov)?:s3:::)", 0, check::s3_arn, 6},
@@ -261,8 +286,8 @@ const std::vector<pattern_def>& default_catalogue() {
          check::resource_id, 7},
         {"SECRET_KEY", R"(secret_?access_?key\\?["']?\s*[:=]\s*\\?["']?)", kCaseless,
          check::secret_value, 8},
-        {"SESSION_TOKEN", R"((?:session|security)[_-]?token\\?["']?\s*[:=]\s*\\?["']?)",
-         kCaseless, check::token_value, 8},
+        {"SESSION_TOKEN", R"((?:session|security)[_-]?token\\?["']?\s*[:=]\s*\\?["']?)", kCaseless,
+         check::token_value, 8},
         {"SESSION_TOKEN", "FwoGZXIvYXdz|IQoJb3JpZ2lu", 0, check::token_prefix, 8},
         {"KMS_KEY", R"((?:kms_?)?key_?id\\?["']?\s*[:=]\s*\\?["']?)", kCaseless, check::kms_value,
          7},
@@ -275,8 +300,8 @@ const std::vector<pattern_def>& default_catalogue() {
          kCaseless, check::host, 4},
         {"CLOUDFRONT_HOST", R"(\.cloudfront\.net)", kCaseless, check::host_suffix, 4},
         {"EKS_HOST", R"(\.eks\.amazonaws\.com(?:\.cn)?)", kCaseless, check::host_suffix, 4},
-        {"ELASTICACHE_HOST", R"(\.cache\.amazonaws\.com(?:\.cn)?)", kCaseless,
-         check::host_suffix, 4},
+        {"ELASTICACHE_HOST", R"(\.cache\.amazonaws\.com(?:\.cn)?)", kCaseless, check::host_suffix,
+         4},
         {"EC2_HOST",
          R"(ec2-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.(?:[a-z0-9-]+\.)?compute(?:-1)?\.amazonaws\.com(?:\.cn)?)",
          kCaseless, check::host, 4},
@@ -336,10 +361,12 @@ bool apply_check(check kind, std::string_view t, std::size_t s, std::size_t e, c
     case check::secret_value:
       return check_value(t, e, is_b64, 40, 40, r) && !(at(t, r.to) == '=');
     case check::token_value:
-      return check_value(t, e, [](char c) { return is_b64(c) || c == '='; }, 16, 8192, r);
+      return check_value(
+          t, e, [](char c) { return is_b64(c) || c == '='; }, 16, 8192, r);
     case check::token_prefix:
       return !is_b64(before(t, s)) &&
-             check_value(t, s, [](char c) { return is_b64(c) || c == '='; }, 16, 8192, r);
+             check_value(
+                 t, s, [](char c) { return is_b64(c) || c == '='; }, 16, 8192, r);
     case check::kms_value:
       return check_kms(t, e, r);
     case check::upper_id:

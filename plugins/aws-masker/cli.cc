@@ -1,15 +1,14 @@
 #include "cli.h"
 
-#include "body_mask.h"
-#include "plugin_config.h"
-#include "restorer.h"
-
 #include <boost/json.hpp>
-
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>
+
+#include "body_mask.h"
+#include "plugin_config.h"
+#include "restorer.h"
 
 namespace gh::aws_masker {
 namespace {
@@ -50,8 +49,10 @@ bool load_map(const std::string& path, mask_map& map, std::ostream& err) {
       return false;
     }
     std::string type = eo->contains("type") && eo->at("type").is_string()
-                           ? std::string(eo->at("type").as_string()) : std::string();
-    map.insert(type, std::string(eo->at("token").as_string()), std::string(eo->at("value").as_string()));
+                           ? std::string(eo->at("type").as_string())
+                           : std::string();
+    map.insert(type, std::string(eo->at("token").as_string()),
+               std::string(eo->at("value").as_string()));
   }
   return true;
 }
@@ -68,7 +69,8 @@ bool write_map(const std::string& path, const mask_map& map) {
 
 }  // namespace
 
-int run_mask_cli(const mask_cli_options& opt, std::istream& in, std::ostream& out, std::ostream& err) {
+int run_mask_cli(const mask_cli_options& opt, std::istream& in, std::ostream& out,
+                 std::ostream& err) {
   std::string input(std::istreambuf_iterator<char>(in), {});
   if (opt.unmask) {
     if (opt.map_in.empty()) {
@@ -78,8 +80,8 @@ int run_mask_cli(const mask_cli_options& opt, std::istream& in, std::ostream& ou
     mask_map map;
     if (!load_map(opt.map_in, map, err)) return 2;
     std::string restored;
-    stream_restorer::restore_all(map, looks_like_json(input) ? restore_escape::json : restore_escape::none,
-                                 input, restored);
+    stream_restorer::restore_all(
+        map, looks_like_json(input) ? restore_escape::json : restore_escape::none, input, restored);
     out << restored;
     return out ? 0 : 1;
   }
@@ -128,7 +130,8 @@ int run_mask_cli(const mask_cli_options& opt, std::istream& in, std::ostream& ou
       std::string_view value = std::string_view(input).substr(m.begin, m.end - m.begin);
       const std::string* token = map.token_of(value);
       err << m.begin << '\t' << m.end << '\t' << engine->type_names()[m.type] << '\t'
-          << (token != nullptr ? *token : map.token_for(engine->type_names()[m.type], value)) << '\n';
+          << (token != nullptr ? *token : map.token_for(engine->type_names()[m.type], value))
+          << '\n';
     }
   }
   if (!opt.map_out.empty() && !write_map(opt.map_out, map)) {
@@ -138,8 +141,8 @@ int run_mask_cli(const mask_cli_options& opt, std::istream& in, std::ostream& ou
   return out ? 0 : 1;
 }
 
-int run_mask_cli(bool unmask, bool explain, const std::string& config_path_or_empty, std::istream& in,
-                 std::ostream& out, std::ostream& err) {
+int run_mask_cli(bool unmask, bool explain, const std::string& config_path_or_empty,
+                 std::istream& in, std::ostream& out, std::ostream& err) {
   mask_cli_options o;
   o.unmask = unmask;
   o.explain = explain;

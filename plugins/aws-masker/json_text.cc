@@ -64,9 +64,11 @@ block_masks masks64(const char* p) noexcept {
   block_masks m{0, 0};
   for (int k = 0; k < 4; ++k) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
-    m.quotes |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)))} << (16 * k);
-    m.backslashes |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, backslash)))}
-                     << (16 * k);
+    m.quotes |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)))}
+                << (16 * k);
+    m.backslashes |=
+        uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, backslash)))}
+        << (16 * k);
   }
   return m;
 }
@@ -92,8 +94,10 @@ std::size_t scan_string(std::string_view t, std::size_t pos, bool& has_escape) n
 #if defined(__SSE2__)
   if (i + 16 <= n) {  // most strings (member names, short values) end in their first 16 bytes
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    const unsigned q = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
-    const unsigned b = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    const unsigned q =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
+    const unsigned b =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
     if (q != 0 && (b == 0 || __builtin_ctz(q) < __builtin_ctz(b))) {
       return i + static_cast<std::size_t>(__builtin_ctz(q)) + 1;
     }
@@ -225,14 +229,30 @@ bool unescape(std::string_view raw, std::string& out, std::vector<escape_mark>* 
     const char e = p[i + 1];
     i += 2;
     switch (e) {
-      case '"': o[oi++] = '"'; break;
-      case '\\': o[oi++] = '\\'; break;
-      case '/': o[oi++] = '/'; break;
-      case 'b': o[oi++] = '\b'; break;
-      case 'f': o[oi++] = '\f'; break;
-      case 'n': o[oi++] = '\n'; break;
-      case 'r': o[oi++] = '\r'; break;
-      case 't': o[oi++] = '\t'; break;
+      case '"':
+        o[oi++] = '"';
+        break;
+      case '\\':
+        o[oi++] = '\\';
+        break;
+      case '/':
+        o[oi++] = '/';
+        break;
+      case 'b':
+        o[oi++] = '\b';
+        break;
+      case 'f':
+        o[oi++] = '\f';
+        break;
+      case 'n':
+        o[oi++] = '\n';
+        break;
+      case 'r':
+        o[oi++] = '\r';
+        break;
+      case 't':
+        o[oi++] = '\t';
+        break;
       case 'u': {
         unsigned cp = 0;
         if (!read_u16(raw, i, cp)) return false;
@@ -280,13 +300,27 @@ void escape_append(std::string_view s, std::string& out) {
     out.append(s.substr(run, i - run));
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         out += "\\u00";
         out += hex[c >> 4];

@@ -1,13 +1,13 @@
 #include "mask_engine.h"
 
-#include "catalogue.h"
-
 #include <hs/hs.h>
 
 #include <algorithm>
 #include <atomic>
 #include <map>
 #include <stdexcept>
+
+#include "catalogue.h"
 
 namespace gh::aws_masker {
 namespace {
@@ -86,8 +86,8 @@ mask_engine::mask_engine(const engine_options& options) : generation_(next_gener
   std::vector<unsigned> ids;
   for (const auto& p : default_catalogue()) {
     auto id = static_cast<unsigned>(patterns_.size());
-    patterns_.push_back({intern_type(p.type), static_cast<uint8_t>(p.specificity),
-                         static_cast<uint8_t>(p.kind)});
+    patterns_.push_back(
+        {intern_type(p.type), static_cast<uint8_t>(p.specificity), static_cast<uint8_t>(p.kind)});
     if (p.scan != scanner::vectorscan) {
       native_.add(id, p.scan, p.literal);
       continue;
@@ -126,7 +126,8 @@ mask_engine::mask_engine(const engine_options& options) : generation_(next_gener
     if (err != nullptr && err->message != nullptr) {
       msg += ": ";
       msg += err->message;
-      if (err->expression >= 0) msg += " (" + exprs[static_cast<std::size_t>(err->expression)] + ")";
+      if (err->expression >= 0)
+        msg += " (" + exprs[static_cast<std::size_t>(err->expression)] + ")";
     }
     hs_free_compile_error(err);
     throw std::runtime_error(msg);
@@ -167,8 +168,8 @@ void mask_engine::find(std::string_view text, std::vector<match>& out,
     if (!apply_check(static_cast<check>(p.kind), text, m.from, m.to, r)) continue;
     uint16_t type = p.type;
     if (!r.derived_type.empty()) type = derived_id(r.derived_type);
-    cands.push_back({static_cast<uint32_t>(r.from), static_cast<uint32_t>(r.to), type,
-                     p.specificity});
+    cands.push_back(
+        {static_cast<uint32_t>(r.from), static_cast<uint32_t>(r.to), type, p.specificity});
   }
   resolve(text, cands, out);
 }

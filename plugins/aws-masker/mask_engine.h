@@ -3,15 +3,12 @@
 // Built once per config snapshot (the plugin's Config, the CLI): the default catalogue
 // (catalogue.h) plus the user's custom patterns are compiled into ONE Vectorscan
 // block-mode database, except the pure character-class patterns (resource IDs, accounts,
-// IP addresses) that native_scan.h finds faster. Scanning yields raw matches; the catalogue's checks turn them into
-// candidates; overlaps are resolved by precedence — longest first, then the most specific
-// type, then the leftmost — so a value inside a larger identifier is masked once and
+// IP addresses) that native_scan.h finds faster. Scanning yields raw matches; the catalogue's
+// checks turn them into candidates; overlaps are resolved by precedence — longest first, then the
+// most specific type, then the leftmost — so a value inside a larger identifier is masked once and
 // never half. An allow-list and per-type switches apply last. The engine is immutable and
 // shared by all workers; each thread keeps its own Vectorscan scratch.
 #pragma once
-
-#include "mask_map.h"
-#include "native_scan.h"
 
 #include <cstdint>
 #include <memory>
@@ -20,6 +17,9 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
+
+#include "mask_map.h"
+#include "native_scan.h"
 
 struct hs_database;
 
@@ -70,8 +70,8 @@ class mask_engine {
             const std::vector<match>* extra = nullptr) const;
 
   // Appends `text` to `out` with every match replaced by its token from `map`.
-  void mask(std::string_view text, mask_map& map, std::string& out,
-            mask_stats* stats = nullptr, const std::vector<match>* extra = nullptr) const;
+  void mask(std::string_view text, mask_map& map, std::string& out, mask_stats* stats = nullptr,
+            const std::vector<match>* extra = nullptr) const;
 
   const std::vector<std::string>& type_names() const noexcept { return type_names_; }
   // -1 when unknown.

@@ -69,7 +69,8 @@ std::size_t mask_map::find(const index& ix, bool by_token, std::string_view key,
 }
 
 void mask_map::add(index& ix, bool by_token, uint64_t h, std::size_t position) {
-  if ((ix.used + 1) * 2 > ix.slots.size()) grow(ix, by_token, std::max<std::size_t>(16, ix.slots.size() * 2));
+  if ((ix.used + 1) * 2 > ix.slots.size())
+    grow(ix, by_token, std::max<std::size_t>(16, ix.slots.size() * 2));
   const std::size_t mask = ix.slots.size() - 1;
   std::size_t i = h & mask;
   while (ix.slots[i] != 0) i = (i + 1) & mask;
@@ -90,8 +91,8 @@ void mask_map::grow(index& ix, bool by_token, std::size_t min_slots) {
   }
 }
 
-std::size_t mask_map::emplace_entry(std::string_view type, std::string token, std::string_view value,
-                                    uint64_t value_hash) {
+std::size_t mask_map::emplace_entry(std::string_view type, std::string token,
+                                    std::string_view value, uint64_t value_hash) {
   entries_.push_back({std::move(token), std::string(value), std::string(type)});
   const std::size_t pos = entries_.size() - 1;
   const entry& e = entries_.back();
@@ -113,7 +114,8 @@ bool mask_map::parse_token(std::string_view token, std::string_view& type, unsig
   std::size_t us = token.rfind('_');
   if (us <= 4 || us + 1 >= token.size()) return false;
   std::string_view digits = token.substr(us + 1);
-  if (digits.size() < 3 || (digits.size() > 3 && digits[0] == '0') || digits.size() > 18) return false;
+  if (digits.size() < 3 || (digits.size() > 3 && digits[0] == '0') || digits.size() > 18)
+    return false;
   unsigned long n = 0;
   for (char c : digits) {
     if (c < '0' || c > '9') return false;

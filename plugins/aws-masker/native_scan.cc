@@ -70,10 +70,17 @@ void native_scanner::add(unsigned id, scanner kind, std::string_view literal) {
         return a.literal.size() > b.literal.size();
       });
       break;
-    case scanner::account: account_ = id; break;
-    case scanner::ipv4: ipv4_ = id; break;
-    case scanner::ipv6: ipv6_ = id; break;
-    case scanner::vectorscan: break;
+    case scanner::account:
+      account_ = id;
+      break;
+    case scanner::ipv4:
+      ipv4_ = id;
+      break;
+    case scanner::ipv6:
+      ipv6_ = id;
+      break;
+    case scanner::vectorscan:
+      break;
   }
 }
 
@@ -124,10 +131,12 @@ void native_scanner::scan_digit_runs(std::string_view t, std::vector<raw_match>&
   auto run = [&](std::size_t s, std::size_t e) {
     const std::size_t len = e - s;
     if (len == 12 && account_ >= 0) {
-      out.push_back({static_cast<unsigned>(account_), static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
+      out.push_back(
+          {static_cast<unsigned>(account_), static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
     } else if (len <= 3 && ipv4_ >= 0 && e < n && t[e] == '.') {
       if (std::size_t end = ipv4_end(t, s); end != 0) {
-        out.push_back({static_cast<unsigned>(ipv4_), static_cast<uint32_t>(s), static_cast<uint32_t>(end)});
+        out.push_back(
+            {static_cast<unsigned>(ipv4_), static_cast<uint32_t>(s), static_cast<uint32_t>(end)});
       }
     }
   };
@@ -173,7 +182,8 @@ void native_scanner::scan_ipv6(std::string_view t, std::vector<raw_match>& out) 
       if (k < n && k - c <= 5 && b[k] == ':') e = k + 1;
     }
     if (e != 0) {
-      out.push_back({static_cast<unsigned>(ipv6_), static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
+      out.push_back(
+          {static_cast<unsigned>(ipv6_), static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
     }
   }
 }

@@ -10,12 +10,12 @@
 // with Vectorscan's. Immutable once built; scan() uses thread-local buffers.
 #pragma once
 
-#include "catalogue.h"
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "catalogue.h"
 
 namespace gh::aws_masker {
 
@@ -29,7 +29,9 @@ class native_scanner {
  public:
   // Registers pattern `id` (a non-vectorscan scanner kind; `literal` for resource IDs).
   void add(unsigned id, scanner kind, std::string_view literal);
-  bool empty() const noexcept { return prefixes_.empty() && account_ < 0 && ipv4_ < 0 && ipv6_ < 0; }
+  bool empty() const noexcept {
+    return prefixes_.empty() && account_ < 0 && ipv4_ < 0 && ipv6_ < 0;
+  }
   // Appends the raw matches in `text` (any order).
   void scan(std::string_view text, std::vector<raw_match>& out) const;
 

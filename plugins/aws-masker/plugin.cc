@@ -1,11 +1,11 @@
 #include "plugin.h"
 
-#include "core/headers.h"
-
 #include <openssl/evp.h>
 
 #include <charconv>
 #include <random>
+
+#include "core/headers.h"
 
 namespace gh::aws_masker {
 namespace {
@@ -62,7 +62,8 @@ bool masker_plugin::prepare_body(Context& ctx) const {
     refuse(ctx, 413, "Request size limit exceeded");  // the proxy did not buffer it: too large
     return false;
   }
-  if (auto enc = req.headers.get("Content-Encoding"); enc && !enc->empty() && !iequals(*enc, "identity")) {
+  if (auto enc = req.headers.get("Content-Encoding");
+      enc && !enc->empty() && !iequals(*enc, "identity")) {
     std::string decoded;
     switch (decode_body(*enc, req.body, cfg_.max_body_size, decoded)) {
       case decode_result::ok:
@@ -127,7 +128,8 @@ Flow masker_plugin::access(Context& ctx) const {
   return Flow::next;
 }
 
-boost::asio::awaitable<bool> masker_plugin::sync_scope(store::Store& store, const std::string& prefix,
+boost::asio::awaitable<bool> masker_plugin::sync_scope(store::Store& store,
+                                                       const std::string& prefix,
                                                        const mask_map& probe, mask_map& out) const {
   const auto ttl = cfg_.store_ttl;
   std::vector<std::string> keys;
@@ -171,7 +173,8 @@ boost::asio::awaitable<bool> masker_plugin::sync_scope(store::Store& store, cons
   co_return true;
 }
 
-boost::asio::awaitable<bool> masker_plugin::load_issued(store::Store& store, const std::string& prefix,
+boost::asio::awaitable<bool> masker_plugin::load_issued(store::Store& store,
+                                                        const std::string& prefix,
                                                         mask_map& map) const {
   const std::size_t limit = cfg_.scope_restore_limit;
   if (limit == 0) co_return true;
@@ -215,7 +218,8 @@ boost::asio::awaitable<bool> masker_plugin::load_issued(store::Store& store, con
 boost::asio::awaitable<Flow> masker_plugin::access_async(Context& ctx) const {
   std::string scope_id;
   if (cfg_.scope == map_scope::global) scope_id = "global";
-  if (cfg_.scope == map_scope::consumer && ctx.consumer != nullptr) scope_id = "consumer:" + ctx.consumer->id;
+  if (cfg_.scope == map_scope::consumer && ctx.consumer != nullptr)
+    scope_id = "consumer:" + ctx.consumer->id;
   if (scope_id.empty()) co_return access(ctx);  // no consumer identified: request scope
   auto t0 = Clock::now();
   if (!prepare_body(ctx)) co_return Flow::respond;
@@ -254,12 +258,14 @@ void masker_plugin::header_filter(Context& ctx) const {
   if (st == nullptr || !st->masked || !cfg_.restore_responses || st->map.empty()) return;
   // An encoded response (the upstream ignored Accept-Encoding: identity) keeps its
   // tokens: restoring is impossible, and no original can leak from it.
-  if (auto enc = ctx.resp.headers.get("Content-Encoding"); enc && !iequals(*enc, "identity")) return;
+  if (auto enc = ctx.resp.headers.get("Content-Encoding"); enc && !iequals(*enc, "identity"))
+    return;
   std::string_view ct = ctx.resp.headers.get("Content-Type").value_or("");
   if (starts_with_ci(ct, "text/event-stream")) {
     st->sse = std::make_unique<sse_restorer>(&st->map);
   } else {
-    st->restorer.emplace(&st->map, is_json_media_type(ct) ? restore_escape::json : restore_escape::none);
+    st->restorer.emplace(&st->map,
+                         is_json_media_type(ct) ? restore_escape::json : restore_escape::none);
   }
   ctx.resp.headers.remove("Content-Length");  // restoring changes the length
   counters_->tokens_restored_responses.fetch_add(1, std::memory_order_relaxed);
@@ -286,7 +292,8 @@ void masker_plugin::log(Context& ctx) const {
   if (st == nullptr || !st->masked) return;
   counters_->requests_masked.fetch_add(1, std::memory_order_relaxed);
   counters_->bytes_masked.fetch_add(st->bytes_in, std::memory_order_relaxed);
-  for (std::size_t t = 0; t < st->stats.per_type.size(); ++t) counters_->add_type(t, st->stats.per_type[t]);
+  for (std::size_t t = 0; t < st->stats.per_type.size(); ++t)
+    counters_->add_type(t, st->stats.per_type[t]);
   if (!cfg_.events_enabled) return;
   thread_local std::minstd_rand rng{std::random_device{}()};
   if (cfg_.events_sample_rate < 1.0 &&
@@ -307,15 +314,16 @@ void masker_plugin::log(Context& ctx) const {
   publish_event(cfg_.events_stream, cfg_.events_max_len, std::move(ev));
 }
 
-void masker_factory::validate(boost::json::object& config, std::vector<plugin::SchemaError>& errors) const {
+void masker_factory::validate(boost::json::object& config,
+                              std::vector<plugin::SchemaError>& errors) const {
   validate_config(config, errors);
 }
 
 std::shared_ptr<const plugin::Plugin> masker_factory::build(const config::PluginInstance& instance,
                                                             const plugin::BuildContext& ctx) const {
   register_process_metrics();
-  return std::make_shared<masker_plugin>(build_config(instance.config),
-                                         instance.id.empty() ? instance.name : instance.id, ctx.store);
+  return std::make_shared<masker_plugin>(
+      build_config(instance.config), instance.id.empty() ? instance.name : instance.id, ctx.store);
 }
 
 }  // namespace gh::aws_masker

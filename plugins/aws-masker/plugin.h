@@ -11,6 +11,10 @@
 // for it in access_async. See docs/plugins/aws-masker.md for every field.
 #pragma once
 
+#include <chrono>
+#include <memory>
+#include <optional>
+
 #include "body_mask.h"
 #include "mask_map.h"
 #include "plugin/plugin.h"
@@ -18,10 +22,6 @@
 #include "plugin_config.h"
 #include "restorer.h"
 #include "telemetry.h"
-
-#include <chrono>
-#include <memory>
-#include <optional>
 
 namespace gh::aws_masker {
 
@@ -51,7 +51,9 @@ class masker_plugin final : public plugin::Plugin {
   void body_filter(plugin::Context& ctx, std::string& chunk, bool end_of_stream) const override;
   void log(plugin::Context& ctx) const override;
 
-  plugin::BodyMode request_body_mode() const noexcept override { return plugin::BodyMode::buffered; }
+  plugin::BodyMode request_body_mode() const noexcept override {
+    return plugin::BodyMode::buffered;
+  }
   std::size_t request_body_limit() const noexcept override { return cfg_.max_body_size; }
   plugin::BodyMode response_body_mode() const noexcept override {
     return cfg_.restore_responses ? plugin::BodyMode::stream : plugin::BodyMode::none;
@@ -86,7 +88,8 @@ class masker_factory final : public plugin::Factory {
  public:
   std::string_view name() const override { return "aws-masker"; }
   int priority() const override { return kPriority; }
-  void validate(boost::json::object& config, std::vector<plugin::SchemaError>& errors) const override;
+  void validate(boost::json::object& config,
+                std::vector<plugin::SchemaError>& errors) const override;
   std::shared_ptr<const plugin::Plugin> build(const config::PluginInstance& instance,
                                               const plugin::BuildContext& ctx) const override;
 };

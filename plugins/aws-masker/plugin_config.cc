@@ -1,12 +1,12 @@
 #include "plugin_config.h"
 
-#include "core/headers.h"
-#include "plugin/schema/schema.h"
-
 #include <zlib.h>
 
 #include <cctype>
 #include <stdexcept>
+
+#include "core/headers.h"
+#include "plugin/schema/schema.h"
 
 namespace gh::aws_masker {
 namespace {
@@ -17,7 +17,9 @@ using namespace gh::plugin::schema;
 std::string normalize_type(std::string_view t) {
   std::string out;
   for (char c : t) {
-    out += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : '_';
+    out += std::isalnum(static_cast<unsigned char>(c))
+               ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+               : '_';
   }
   if (out.starts_with("AWS_")) out.erase(0, 4);
   return out;
@@ -31,10 +33,12 @@ std::string pattern_type(const js::object& p) {
 const Schema& masker_schema() {
   static const Schema s = [] {
     Schema sc({
-        {"scope", Field::string().default_value("request").one_of({"request", "consumer", "global"})},
+        {"scope",
+         Field::string().default_value("request").one_of({"request", "consumer", "global"})},
         {"fail_closed", Field::boolean().default_value(true)},
         {"max_body_size", Field::integer().default_value(8 * 1024 * 1024).between(1, 1073741824)},
-        {"mask_headers", Field::array(Field::string().custom(validate_header_name)).default_value(js::array{})},
+        {"mask_headers",
+         Field::array(Field::string().custom(validate_header_name)).default_value(js::array{})},
         {"allow_list", Field::array(Field::string()).default_value(js::array{})},
         {"disabled_types", Field::array(Field::string()).default_value(js::array{})},
         {"custom_patterns",
@@ -50,10 +54,12 @@ const Schema& masker_schema() {
              .default_value(js::array{})},
         {"json_aware", Field::boolean().default_value(true)},
         {"restore_responses", Field::boolean().default_value(true)},
-        {"events", Field::record({{"enabled", Field::boolean().default_value(false)},
-                                  {"sample_rate", Field::number().default_value(1.0).between(0, 1)},
-                                  {"stream", Field::string().default_value("gatehouse:aws-masker:events")},
-                                  {"max_len", Field::integer().default_value(100000).between(1, 100000000)}})},
+        {"events",
+         Field::record(
+             {{"enabled", Field::boolean().default_value(false)},
+              {"sample_rate", Field::number().default_value(1.0).between(0, 1)},
+              {"stream", Field::string().default_value("gatehouse:aws-masker:events")},
+              {"max_len", Field::integer().default_value(100000).between(1, 100000000)}})},
         {"store_ttl", Field::integer().default_value(3600).between(1, 31536000)},
         {"scope_restore_limit", Field::integer().default_value(1000).between(0, 100000)},
     });
@@ -64,7 +70,8 @@ const Schema& masker_schema() {
           if (!p.is_object()) continue;
           std::string t = pattern_type(p.as_object());
           if (t.empty() || !std::isalpha(static_cast<unsigned char>(t[0]))) {
-            errors.push_back({"custom_patterns", "a pattern needs a 'type' (or 'name') starting with a letter"});
+            errors.push_back(
+                {"custom_patterns", "a pattern needs a 'type' (or 'name') starting with a letter"});
             continue;
           }
           known.push_back(t);
@@ -92,18 +99,22 @@ engine_options engine_options_from(const js::object& c) {
   if (const auto* arr = c.if_contains("custom_patterns"); arr != nullptr && arr->is_array()) {
     for (const auto& p : arr->as_array()) {
       if (!p.is_object()) continue;
-      o.custom_patterns.push_back({pattern_type(p.as_object()), get_string(p.as_object(), "pattern")});
+      o.custom_patterns.push_back(
+          {pattern_type(p.as_object()), get_string(p.as_object(), "pattern")});
     }
   }
   o.allow_list = get_strings(c, "allow_list");
-  for (const auto& d : get_strings(c, "disabled_types")) o.disabled_types.push_back(normalize_type(d));
+  for (const auto& d : get_strings(c, "disabled_types"))
+    o.disabled_types.push_back(normalize_type(d));
   return o;
 }
 
 masker_config build_config(const js::object& c) {
   masker_config m;
   std::string scope = get_string(c, "scope", "request");
-  m.scope = scope == "consumer" ? map_scope::consumer : scope == "global" ? map_scope::global : map_scope::request;
+  m.scope = scope == "consumer" ? map_scope::consumer
+            : scope == "global" ? map_scope::global
+                                : map_scope::request;
   m.fail_closed = get_bool(c, "fail_closed", true);
   m.max_body_size = static_cast<std::size_t>(get_int(c, "max_body_size", 8 * 1024 * 1024));
   m.mask_headers = get_strings(c, "mask_headers");

@@ -3,15 +3,14 @@
 // Built once per config snapshot by the Factory (plugin.h); immutable afterwards.
 #pragma once
 
-#include "mask_engine.h"
-#include "plugin/plugin.h"
-
 #include <boost/json/object.hpp>
-
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "mask_engine.h"
+#include "plugin/plugin.h"
 
 namespace gh::aws_masker {
 
@@ -45,7 +44,7 @@ engine_options engine_options_from(const boost::json::object& config);
 
 // Decodes a gzip/zlib/raw-deflate body into `out`, refusing more than `limit` bytes.
 enum class decode_result { ok, too_large, invalid, unsupported };
-decode_result decode_body(std::string_view content_encoding, std::string_view in,
-                          std::size_t limit, std::string& out);
+decode_result decode_body(std::string_view content_encoding, std::string_view in, std::size_t limit,
+                          std::string& out);
 
 }  // namespace gh::aws_masker

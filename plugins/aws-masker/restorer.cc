@@ -1,9 +1,9 @@
 #include "restorer.h"
 
-#include "json_text.h"
-
 #include <algorithm>
 #include <cstring>
+
+#include "json_text.h"
 
 namespace gh::aws_masker {
 namespace {
@@ -187,14 +187,16 @@ bool fast_delta(std::string_view json, sse_delta& d) {
   if (!expect(json, k, R"({"type":"content_block_delta","index":)")) return false;
   std::size_t digits = k;
   int index = 0;
-  while (k < json.size() && is_digit(json[k]) && k - digits < 7) index = index * 10 + (json[k++] - '0');
+  while (k < json.size() && is_digit(json[k]) && k - digits < 7)
+    index = index * 10 + (json[k++] - '0');
   if (k == digits || !expect(json, k, R"(,"delta":{"type":")")) return false;
   std::size_t q = json.find('"', k);
   if (q == std::string_view::npos) return false;
   d.delta_type = json.substr(k, q - k);
   d.field = field_for(d.delta_type);
   k = q;
-  if (d.field.empty() || !expect(json, k, R"(",")") || !expect(json, k, d.field) || !expect(json, k, R"(":)")) {
+  if (d.field.empty() || !expect(json, k, R"(",")") || !expect(json, k, d.field) ||
+      !expect(json, k, R"(":)")) {
     return false;
   }
   bool esc = false;
@@ -292,7 +294,8 @@ bool sse_restorer::generic_delta(std::string_view json, std::string& out, std::s
   }
   std::size_t db = 0, de = 0, dtb = 0, dte = 0;
   if (type != "content_block_delta" || index < 0 ||
-      !json_text::find_member(json, 0, "delta", db, de) || !string_value(json, db, "type", dtb, dte)) {
+      !json_text::find_member(json, 0, "delta", db, de) ||
+      !string_value(json, db, "type", dtb, dte)) {
     out.append(ev);
     return false;
   }

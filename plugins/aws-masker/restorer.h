@@ -14,12 +14,12 @@
 // delta before that block's content_block_stop). Other events pass unchanged.
 #pragma once
 
-#include "mask_map.h"
-
 #include <cstddef>
 #include <map>
 #include <string>
 #include <string_view>
+
+#include "mask_map.h"
 
 namespace gh::aws_masker {
 

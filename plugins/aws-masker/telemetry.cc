@@ -31,8 +31,7 @@ totals& global() {
 }  // namespace
 
 instance_counters::instance_counters(std::vector<std::string> type_names)
-    : names_(std::move(type_names)),
-      per_type_(new std::atomic<uint64_t>[names_.size()]) {
+    : names_(std::move(type_names)), per_type_(new std::atomic<uint64_t>[names_.size()]) {
   for (std::size_t i = 0; i < names_.size(); ++i) per_type_[i] = 0;
   std::lock_guard lock(global().mu);
   global().live.insert(this);
@@ -65,7 +64,8 @@ std::string render_metrics() {
   uint64_t masked = g.requests_masked, refused = g.requests_refused, bytes = g.bytes_masked,
            store_err = g.store_errors, restored = g.restored;
   for (const instance_counters* c : g.live) {
-    for (std::size_t i = 0; i < c->type_names().size(); ++i) per_type[c->type_names()[i]] += c->type_count(i);
+    for (std::size_t i = 0; i < c->type_names().size(); ++i)
+      per_type[c->type_names()[i]] += c->type_count(i);
     masked += c->requests_masked;
     refused += c->requests_refused;
     bytes += c->bytes_masked;
@@ -77,12 +77,14 @@ std::string render_metrics() {
   out += "# TYPE gatehouse_aws_masker_identifiers_total counter\n";
   for (const auto& [type, n] : per_type) {
     if (n == 0) continue;
-    out += "gatehouse_aws_masker_identifiers_total{type=\"" + type + "\"} " + std::to_string(n) + "\n";
+    out +=
+        "gatehouse_aws_masker_identifiers_total{type=\"" + type + "\"} " + std::to_string(n) + "\n";
   }
   out += "# HELP gatehouse_aws_masker_requests_total Requests seen by aws-masker, by outcome.\n";
   out += "# TYPE gatehouse_aws_masker_requests_total counter\n";
   out += "gatehouse_aws_masker_requests_total{outcome=\"masked\"} " + std::to_string(masked) + "\n";
-  out += "gatehouse_aws_masker_requests_total{outcome=\"refused\"} " + std::to_string(refused) + "\n";
+  out +=
+      "gatehouse_aws_masker_requests_total{outcome=\"refused\"} " + std::to_string(refused) + "\n";
   out += "# HELP gatehouse_aws_masker_bytes_total Request body bytes masked.\n";
   out += "# TYPE gatehouse_aws_masker_bytes_total counter\n";
   out += "gatehouse_aws_masker_bytes_total " + std::to_string(bytes) + "\n";

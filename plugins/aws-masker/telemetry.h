@@ -10,14 +10,14 @@
 // "aws-masker"; publishing never blocks the request.
 #pragma once
 
-#include "store/store.h"
-
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "store/store.h"
 
 namespace gh::aws_masker {
 
@@ -53,7 +53,7 @@ bool process_metrics_registered() noexcept;
 
 struct masking_event {
   std::string request_id;
-  std::string scope;  // request | consumer | global
+  std::string scope;                                     // request | consumer | global
   std::vector<std::pair<std::string, uint32_t>> counts;  // type -> identifiers masked
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;

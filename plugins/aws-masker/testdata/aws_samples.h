@@ -13,8 +13,8 @@
 namespace gh::aws_masker::testdata {
 
 struct describe_output {
-  std::string text;                       // the CLI's JSON output
-  std::vector<std::string> identifiers;   // every identifier written into it
+  std::string text;                      // the CLI's JSON output
+  std::vector<std::string> identifiers;  // every identifier written into it
 };
 
 describe_output describe_instances(int instances, uint32_t seed = 42);

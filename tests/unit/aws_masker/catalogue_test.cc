@@ -1,7 +1,7 @@
 // Every catalogue type: positive examples, false-positive probes, overlap precedence.
-#include "test_util.h"
-
 #include <gtest/gtest.h>
+
+#include "test_util.h"
 
 namespace gh::aws_masker::test {
 namespace {
@@ -54,9 +54,10 @@ INSTANTIATE_TEST_SUITE_P(
                  "arn:aws:lambda:us-east-1:123456789012:function:MyFunction", "ARN"},
         positive{"arn:aws-cn:ec2:cn-north-1:123456789012:instance/i-0123456789abcdef0",
                  "arn:aws-cn:ec2:cn-north-1:123456789012:instance/i-0123456789abcdef0", "ARN"},
-        positive{"arn:aws-us-gov:iam::123456789012:role/Deploy", "arn:aws-us-gov:iam::123456789012:role/Deploy",
-                 "IAM_ROLE"},
-        positive{"arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:user/alice", "IAM_USER"},
+        positive{"arn:aws-us-gov:iam::123456789012:role/Deploy",
+                 "arn:aws-us-gov:iam::123456789012:role/Deploy", "IAM_ROLE"},
+        positive{"arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:user/alice",
+                 "IAM_USER"},
         positive{"account 123456789012", "123456789012", "ACCOUNT"},
         positive{"AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE", "ACCESS_KEY"},
         positive{"ASIAY34FZKBOKMUTVV7A", "ASIAY34FZKBOKMUTVV7A", "ACCESS_KEY"},
@@ -67,31 +68,35 @@ INSTANTIATE_TEST_SUITE_P(
         positive{"aws_session_token=IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ",
                  "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ", "SESSION_TOKEN"},
         positive{"FwoGZXIvYXdzEBaDOEXAMPLE", "FwoGZXIvYXdzEBaDOEXAMPLE", "SESSION_TOKEN"},
-        positive{"\"KeyId\": \"1234abcd-12ab-34cd-56ef-1234567890ab\"", "1234abcd-12ab-34cd-56ef-1234567890ab",
-                 "KMS_KEY"},
+        positive{"\"KeyId\": \"1234abcd-12ab-34cd-56ef-1234567890ab\"",
+                 "1234abcd-12ab-34cd-56ef-1234567890ab", "KMS_KEY"},
         positive{"10.0.1.100", "10.0.1.100", "PRIVATE_IP"},
         positive{"172.16.0.50", "172.16.0.50", "PRIVATE_IP"},
         positive{"192.168.1.100", "192.168.1.100", "PRIVATE_IP"},
         positive{"54.239.28.85", "54.239.28.85", "PUBLIC_IP"},
         positive{"2001:db8::8a2e:370:7334", "2001:db8::8a2e:370:7334", "IPV6"},
-        positive{"2600:1f18:1234:5600:abcd:ef01:2345:6789", "2600:1f18:1234:5600:abcd:ef01:2345:6789", "IPV6"},
+        positive{"2600:1f18:1234:5600:abcd:ef01:2345:6789",
+                 "2600:1f18:1234:5600:abcd:ef01:2345:6789", "IPV6"},
         positive{"s3://my-data-bucket/key.csv", "my-data-bucket", "BUCKET"},
-        positive{"https://my-data-bucket.s3.us-west-2.amazonaws.com/a.txt", "my-data-bucket", "BUCKET"},
-        positive{"https://s3.us-west-2.amazonaws.com/my-data-bucket/a.txt", "my-data-bucket", "BUCKET"},
+        positive{"https://my-data-bucket.s3.us-west-2.amazonaws.com/a.txt", "my-data-bucket",
+                 "BUCKET"},
+        positive{"https://s3.us-west-2.amazonaws.com/my-data-bucket/a.txt", "my-data-bucket",
+                 "BUCKET"},
         positive{"arn:aws:s3:::my-data-bucket/*", "my-data-bucket", "BUCKET"},
-        positive{"mydb.c9akciq32.us-east-1.rds.amazonaws.com", "mydb.c9akciq32.us-east-1.rds.amazonaws.com",
-                 "RDS_HOST"},
-        positive{"my-lb-1234567890.us-east-1.elb.amazonaws.com", "my-lb-1234567890.us-east-1.elb.amazonaws.com",
-                 "ELB_HOST"},
+        positive{"mydb.c9akciq32.us-east-1.rds.amazonaws.com",
+                 "mydb.c9akciq32.us-east-1.rds.amazonaws.com", "RDS_HOST"},
+        positive{"my-lb-1234567890.us-east-1.elb.amazonaws.com",
+                 "my-lb-1234567890.us-east-1.elb.amazonaws.com", "ELB_HOST"},
         positive{"a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
                  "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com", "APIGW_HOST"},
-        positive{"d111111abcdef8.cloudfront.net", "d111111abcdef8.cloudfront.net", "CLOUDFRONT_HOST"},
+        positive{"d111111abcdef8.cloudfront.net", "d111111abcdef8.cloudfront.net",
+                 "CLOUDFRONT_HOST"},
         positive{"ABCDEF0123456789.gr7.us-east-1.eks.amazonaws.com",
                  "ABCDEF0123456789.gr7.us-east-1.eks.amazonaws.com", "EKS_HOST"},
         positive{"my-redis.abc123.0001.use1.cache.amazonaws.com",
                  "my-redis.abc123.0001.use1.cache.amazonaws.com", "ELASTICACHE_HOST"},
-        positive{"ec2-54-12-34-56.compute-1.amazonaws.com", "ec2-54-12-34-56.compute-1.amazonaws.com",
-                 "EC2_HOST"},
+        positive{"ec2-54-12-34-56.compute-1.amazonaws.com",
+                 "ec2-54-12-34-56.compute-1.amazonaws.com", "EC2_HOST"},
         positive{"ip-10-0-1-5.ec2.internal", "ip-10-0-1-5.ec2.internal", "EC2_PRIVATE_HOST"},
         positive{"123456789012.dkr.ecr.us-east-1.amazonaws.com/my-image",
                  "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-image", "ECR"},
@@ -113,12 +118,13 @@ TEST_P(FalsePositive, IsLeftByteForByte) {
 INSTANTIATE_TEST_SUITE_P(
     Probes, FalsePositive,
     ::testing::Values("msg-deadbeef", "vpc-lattice", "0.0.0.0", "120.0.6099.109", "999.1.1.1",
-                      "1.2.3.4.5", "255.255.255.0", "127.0.0.1", "12:34:56", "10:30", "2024-03-10T09:21:12+00:00",
-                      "550e8400-e29b-41d4-a716-446655440000", "da39a3ee5e6b4b0d3255bfef95601890afd80709",
-                      "std::string", "a::b", "0a:1b:2c:3d:4e:5f", "sg-1234567", "i-0123456789abcdef01",
-                      "my-sg-12345678x", "x-i-12345678", "1234567890123", "v1.123456789012",
-                      "AKIAIOSFODNN7EXAMPL", "AWS_EC2_001", "secret_access_key = short",
-                      "s3://ab", "EXAMPLEABCDEFG", "ZZZZZZZZZZZZZZ"));
+                      "1.2.3.4.5", "255.255.255.0", "127.0.0.1", "12:34:56", "10:30",
+                      "2024-03-10T09:21:12+00:00", "550e8400-e29b-41d4-a716-446655440000",
+                      "da39a3ee5e6b4b0d3255bfef95601890afd80709", "std::string", "a::b",
+                      "0a:1b:2c:3d:4e:5f", "sg-1234567", "i-0123456789abcdef01", "my-sg-12345678x",
+                      "x-i-12345678", "1234567890123", "v1.123456789012", "AKIAIOSFODNN7EXAMPL",
+                      "AWS_EC2_001", "secret_access_key = short", "s3://ab", "EXAMPLEABCDEFG",
+                      "ZZZZZZZZZZZZZZ"));
 
 TEST(Overlap, ArnWinsOverTheAccountInsideIt) {
   mask_map map;
@@ -128,7 +134,8 @@ TEST(Overlap, ArnWinsOverTheAccountInsideIt) {
 
 TEST(Overlap, LongestWinsAndNothingIsHalfMasked) {
   mask_map map;
-  std::string masked = mask_text("arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0", map);
+  std::string masked =
+      mask_text("arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0", map);
   EXPECT_EQ(masked, "AWS_ARN_001");
 }
 
@@ -167,7 +174,8 @@ TEST(Config, DisablingArnLetsTheAccountInsideBeMasked) {
   o.disabled_types = {"ARN"};
   mask_engine e(o);
   mask_map map;
-  EXPECT_EQ(mask_text("arn:aws:sns:us-east-1:123456789012:t", map, e), "arn:aws:sns:us-east-1:AWS_ACCOUNT_001:t");
+  EXPECT_EQ(mask_text("arn:aws:sns:us-east-1:123456789012:t", map, e),
+            "arn:aws:sns:us-east-1:AWS_ACCOUNT_001:t");
 }
 
 TEST(Config, InvalidCustomPatternIsRejectedAtBuildTime) {

@@ -1,10 +1,10 @@
 // JSON-aware masking and the streaming / SSE restorers.
-#include "test_util.h"
-
-#include "plugins/aws-masker/json_text.h"
+#include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <gtest/gtest.h>
+
+#include "plugins/aws-masker/json_text.h"
+#include "test_util.h"
 
 namespace gh::aws_masker::test {
 namespace {
@@ -18,12 +18,14 @@ std::string mask_json_body(std::string_view in, mask_map& map) {
 TEST(JsonMask, RewritesOnlyStringContentsAndKeepsOtherBytes) {
   mask_map map;
   std::string in = "{ \"a\" :[1, 2.5e3,true,null, \"i-12345678\"],\n\t\"b\":{}}";
-  EXPECT_EQ(mask_json_body(in, map), "{ \"a\" :[1, 2.5e3,true,null, \"AWS_EC2_001\"],\n\t\"b\":{}}");
+  EXPECT_EQ(mask_json_body(in, map),
+            "{ \"a\" :[1, 2.5e3,true,null, \"AWS_EC2_001\"],\n\t\"b\":{}}");
 }
 
 TEST(JsonMask, FindsIdentifiersWrittenWithEscapes) {
   mask_map map;
-  std::string in = R"({"t":"arn:aws:iam::123456789012:role\/Admin and \u0069-12345678 \"10.1.2.3\""})";
+  std::string in =
+      R"({"t":"arn:aws:iam::123456789012:role\/Admin and \u0069-12345678 \"10.1.2.3\""})";
   std::string out = mask_json_body(in, map);
   EXPECT_EQ(out, R"({"t":"AWS_IAM_ROLE_001 and AWS_EC2_001 \"AWS_PRIVATE_IP_001\""})");
   EXPECT_NE(map.token_of("arn:aws:iam::123456789012:role/Admin"), nullptr);
@@ -34,7 +36,8 @@ TEST(JsonMask, FindsIdentifiersWrittenWithEscapes) {
 
 TEST(JsonMask, MasksMemberNamesToo) {
   mask_map map;
-  EXPECT_EQ(mask_json_body(R"({"i-12345678":{"State":"running"}})", map), R"({"AWS_EC2_001":{"State":"running"}})");
+  EXPECT_EQ(mask_json_body(R"({"i-12345678":{"State":"running"}})", map),
+            R"({"AWS_EC2_001":{"State":"running"}})");
 }
 
 TEST(JsonMask, SkipsBase64ImageDataWhateverTheMemberOrder) {
@@ -52,8 +55,9 @@ TEST(JsonMask, ContextKeysMaskWholeSecretValues) {
   std::string out = mask_json_body(
       R"({"Credentials":{"AccessKeyId":"ASIAY34FZKBOKMUTVV7A","SecretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY","SessionToken":"AQoDYXdzEJr1K4EXAMPLEtokenEXAMPLEtoken"}})",
       map);
-  EXPECT_EQ(out,
-            R"({"Credentials":{"AccessKeyId":"AWS_ACCESS_KEY_001","SecretAccessKey":"AWS_SECRET_KEY_001","SessionToken":"AWS_SESSION_TOKEN_001"}})");
+  EXPECT_EQ(
+      out,
+      R"({"Credentials":{"AccessKeyId":"AWS_ACCESS_KEY_001","SecretAccessKey":"AWS_SECRET_KEY_001","SessionToken":"AWS_SESSION_TOKEN_001"}})");
 }
 
 TEST(JsonMask, InvalidJsonFallsBackToRawMasking) {
@@ -97,7 +101,8 @@ TEST(StreamRestorer, SplitUtf8PassesThroughIntact) {
   EXPECT_EQ(out, "h\xC3\xA9llo \xF0\x9F\x98\x80 i-12345678");
 }
 
-std::string delta_event(int index, std::string_view type, std::string_view field, std::string_view text) {
+std::string delta_event(int index, std::string_view type, std::string_view field,
+                        std::string_view text) {
   std::string o = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":" +
                   std::to_string(index) + ",\"delta\":{\"type\":\"" + std::string(type) + "\",\"" +
                   std::string(field) + "\":\"";
@@ -124,20 +129,24 @@ TEST(SseRestorer, TokenSplitAcrossDeltasEventsAndChunksIsRestored) {
   mask_map map;
   map.token_for("EC2", "i-0123456789abcdef0");
   map.token_for("SECRET_KEY", "a\"b/c");
-  std::string sse = "event: message_start\ndata: {\"type\":\"message_start\"}\n\n" +
-                    delta_event(0, "text_delta", "text", "Instance AWS_E") +
-                    "event: ping\ndata: {\"type\": \"ping\"}\n\n" + delta_event(0, "text_delta", "text", "C2_00") +
-                    delta_event(1, "input_json_delta", "partial_json", "{\"k\": \"AWS_SECRET_") +
-                    delta_event(0, "text_delta", "text", "1 is up, AWS_EC2_001") +
-                    delta_event(1, "input_json_delta", "partial_json", "KEY_001\"}") +
-                    "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n" +
-                    "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":1}\n\n";
+  std::string sse =
+      "event: message_start\ndata: {\"type\":\"message_start\"}\n\n" +
+      delta_event(0, "text_delta", "text", "Instance AWS_E") +
+      "event: ping\ndata: {\"type\": \"ping\"}\n\n" +
+      delta_event(0, "text_delta", "text", "C2_00") +
+      delta_event(1, "input_json_delta", "partial_json", "{\"k\": \"AWS_SECRET_") +
+      delta_event(0, "text_delta", "text", "1 is up, AWS_EC2_001") +
+      delta_event(1, "input_json_delta", "partial_json", "KEY_001\"}") +
+      "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n" +
+      "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":1}\n\n";
   for (std::size_t step : {1u, 3u, 7u, 64u, 100000u}) {
     sse_restorer r(&map);
     std::string out;
-    for (std::size_t i = 0; i < sse.size(); i += step) r.feed(std::string_view(sse).substr(i, step), out);
+    for (std::size_t i = 0; i < sse.size(); i += step)
+      r.feed(std::string_view(sse).substr(i, step), out);
     r.finish(out);
-    EXPECT_EQ(collect(out, 0, "text"), "Instance i-0123456789abcdef0 is up, i-0123456789abcdef0") << step;
+    EXPECT_EQ(collect(out, 0, "text"), "Instance i-0123456789abcdef0 is up, i-0123456789abcdef0")
+        << step;
     EXPECT_EQ(collect(out, 1, "partial_json"), "{\"k\": \"a\\\"b/c\"}") << step;
     EXPECT_NE(out.find("event: ping"), std::string::npos);
   }
@@ -148,9 +157,14 @@ TEST(SseRestorer, DeltasInAnotherMemberOrderOrSpacingAreRestoredLikeTheCanonical
   map.token_for("EC2", "i-0123456789abcdef0");
   // The fast path reads Anthropic's exact serialisation; these take the generic one.
   std::string sse =
-      "event: content_block_delta\ndata: {\"index\":0,\"type\":\"content_block_delta\",\"delta\":{\"text\":\"at AWS_EC\",\"type\":\"text_delta\"}}\n\n"
-      "event: content_block_delta\ndata: { \"type\": \"content_block_delta\", \"index\": 0, \"delta\": {\"type\": \"text_delta\", \"text\": \"2_001.\"} }\n\n"
-      "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\" AWS_EC2_001\"}}\n\n"
+      "event: content_block_delta\ndata: "
+      "{\"index\":0,\"type\":\"content_block_delta\",\"delta\":{\"text\":\"at "
+      "AWS_EC\",\"type\":\"text_delta\"}}\n\n"
+      "event: content_block_delta\ndata: { \"type\": \"content_block_delta\", \"index\": 0, "
+      "\"delta\": {\"type\": \"text_delta\", \"text\": \"2_001.\"} }\n\n"
+      "event: content_block_delta\ndata: "
+      "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":"
+      "\" AWS_EC2_001\"}}\n\n"
       "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n";
   sse_restorer r(&map);
   std::string out;

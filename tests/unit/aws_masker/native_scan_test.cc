@@ -1,8 +1,6 @@
 // The fast paths must agree with their plain definitions: native_scanner with the
 // Vectorscan regexes it replaces (after the checks), and the bitmap JSON string scan /
 // vectorised unescape with byte-by-byte references, on random and adversarial input.
-#include "plugins/aws-masker/catalogue.h"
-#include "plugins/aws-masker/json_text.h"
 #include "plugins/aws-masker/native_scan.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +9,9 @@
 #include <random>
 #include <set>
 #include <tuple>
+
+#include "plugins/aws-masker/catalogue.h"
+#include "plugins/aws-masker/json_text.h"
 
 namespace gh::aws_masker {
 namespace {
@@ -32,9 +33,10 @@ struct reference_db {
       ids.push_back(i);
     }
     hs_compile_error_t* err = nullptr;
-    EXPECT_EQ(hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(ids.size()),
-                               HS_MODE_BLOCK, nullptr, &db, &err),
-              HS_SUCCESS);
+    EXPECT_EQ(
+        hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(ids.size()),
+                         HS_MODE_BLOCK, nullptr, &db, &err),
+        HS_SUCCESS);
     hs_alloc_scratch(db, &scratch);
   }
   ~reference_db() {
@@ -57,13 +59,14 @@ accepted checked(std::string_view text, const std::vector<raw_match>& raw) {
 
 accepted via_vectorscan(const reference_db& ref, std::string_view text) {
   std::vector<raw_match> raw;
-  hs_scan(ref.db, text.data(), static_cast<unsigned>(text.size()), 0, ref.scratch,
-          [](unsigned id, unsigned long long from, unsigned long long to, unsigned, void* ctx) {
-            static_cast<std::vector<raw_match>*>(ctx)->push_back(
-                {id, static_cast<uint32_t>(from), static_cast<uint32_t>(to)});
-            return 0;
-          },
-          &raw);
+  hs_scan(
+      ref.db, text.data(), static_cast<unsigned>(text.size()), 0, ref.scratch,
+      [](unsigned id, unsigned long long from, unsigned long long to, unsigned, void* ctx) {
+        static_cast<std::vector<raw_match>*>(ctx)->push_back(
+            {id, static_cast<uint32_t>(from), static_cast<uint32_t>(to)});
+        return 0;
+      },
+      &raw);
   return checked(text, raw);
 }
 
@@ -80,10 +83,42 @@ accepted via_native(std::string_view text) {
 
 // Text built from the pieces these patterns are made of, glued in random order.
 std::string adversarial(std::mt19937& g, std::size_t pieces) {
-  static const char* parts[] = {
-      "i-", "vpc-", "eni-attach-", "tgw-rtb-", "rtb-", "-", "sg-", "x", "_", ".", ":", "::", "0", "1",
-      "12", "255", "256", "9", "a", "f", "F", "g", " ", "\n", "\"", "0123456789abcdef0", "deadbeef",
-      "123456789012", "1234567890123", "10.0.0.1", "2600:1f18::1", "fe80::", "/", "=", ",", "Z"};
+  static const char* parts[] = {"i-",
+                                "vpc-",
+                                "eni-attach-",
+                                "tgw-rtb-",
+                                "rtb-",
+                                "-",
+                                "sg-",
+                                "x",
+                                "_",
+                                ".",
+                                ":",
+                                "::",
+                                "0",
+                                "1",
+                                "12",
+                                "255",
+                                "256",
+                                "9",
+                                "a",
+                                "f",
+                                "F",
+                                "g",
+                                " ",
+                                "\n",
+                                "\"",
+                                "0123456789abcdef0",
+                                "deadbeef",
+                                "123456789012",
+                                "1234567890123",
+                                "10.0.0.1",
+                                "2600:1f18::1",
+                                "fe80::",
+                                "/",
+                                "=",
+                                ",",
+                                "Z"};
   std::string s;
   for (std::size_t i = 0; i < pieces; ++i) s += parts[g() % std::size(parts)];
   return s;
@@ -138,8 +173,9 @@ TEST(JsonScan, BitmapStringScanMatchesAByteByByteScanWithBackslashRunsAtBlockEdg
 
 TEST(JsonScan, UnescapeMatchesTheSimpleDecoderAndItsOffsetsMapBack) {
   std::mt19937 g(5);
-  static const char* parts[] = {"a", "bc", "\\n", "\\\"", "\\\\", "\\/", "\\u0041", "\\u00e9",
-                                "\\ud83d\\ude00", "0123456789abcdef", "é"};
+  static const char* parts[] = {"a",   "bc",      "\\n",     "\\\"",           "\\\\",
+                                "\\/", "\\u0041", "\\u00e9", "\\ud83d\\ude00", "0123456789abcdef",
+                                "é"};
   for (int round = 0; round < 5000; ++round) {
     std::string raw, expect;
     std::size_t n = g() % 40;
@@ -148,8 +184,9 @@ TEST(JsonScan, UnescapeMatchesTheSimpleDecoderAndItsOffsetsMapBack) {
       std::size_t k = g() % std::size(parts);
       starts.emplace_back(expect.size(), raw.size());
       raw += parts[k];
-      static const char* decoded[] = {"a", "bc", "\n", "\"", "\\", "/", "A", "\xc3\xa9",
-                                      "\xf0\x9f\x98\x80", "0123456789abcdef", "é"};
+      static const char* decoded[] = {
+          "a", "bc", "\n", "\"", "\\", "/", "A", "\xc3\xa9", "\xf0\x9f\x98\x80", "0123456789abcdef",
+          "é"};
       expect += decoded[k];
     }
     std::string out;

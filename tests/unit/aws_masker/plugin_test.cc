@@ -1,11 +1,12 @@
 // The plugin's phases, driven directly with a gh::plugin::Context.
 #include "plugins/aws-masker/plugin.h"
 
-#include "plugin/registry.h"
-
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 #include <zlib.h>
+
+#include <boost/json.hpp>
+
+#include "plugin/registry.h"
 
 namespace gh::aws_masker {
 namespace {
@@ -43,7 +44,8 @@ TEST(Plugin, SchemaFillsDefaultsAndRejectsBadFields) {
   EXPECT_EQ(c.at("scope"), "request");
   EXPECT_EQ(c.at("fail_closed"), true);
   EXPECT_EQ(c.at("json_aware"), true);
-  js::object bad{{"scope", "planet"}, {"disabled_types", js::array{"NOPE"}},
+  js::object bad{{"scope", "planet"},
+                 {"disabled_types", js::array{"NOPE"}},
                  {"custom_patterns", js::array{js::object{{"type", "X"}, {"pattern", "(oops"}}}}};
   errors.clear();
   f.validate(bad, errors);
@@ -54,13 +56,15 @@ TEST(Plugin, SchemaFillsDefaultsAndRejectsBadFields) {
 TEST(Plugin, MasksBodyAndHeadersRequestsIdentityAndRestoresTheResponse) {
   auto p = make(js::object{{"mask_headers", js::array{"x-aws-instance"}}});
   plugin::Context ctx;
-  set_request(ctx, R"({"messages":[{"role":"user","content":"why is i-0123456789abcdef0 down?"}]})");
+  set_request(ctx,
+              R"({"messages":[{"role":"user","content":"why is i-0123456789abcdef0 down?"}]})");
   ctx.req.headers.set("X-AWS-Instance", "i-0123456789abcdef0");
   ASSERT_EQ(p->access(ctx), plugin::Flow::next);
   EXPECT_EQ(ctx.req.body, R"({"messages":[{"role":"user","content":"why is AWS_EC2_001 down?"}]})");
   EXPECT_EQ(ctx.req.headers.get("X-AWS-Instance").value_or(""), "AWS_EC2_001");
   EXPECT_EQ(ctx.req.headers.get("Accept-Encoding").value_or(""), "identity");
-  EXPECT_EQ(ctx.req.headers.get("Content-Length").value_or(""), std::to_string(ctx.req.body.size()));
+  EXPECT_EQ(ctx.req.headers.get("Content-Length").value_or(""),
+            std::to_string(ctx.req.body.size()));
 
   ctx.resp.status = 200;
   ctx.resp.headers.set("Content-Type", "application/json");
@@ -73,7 +77,8 @@ TEST(Plugin, MasksBodyAndHeadersRequestsIdentityAndRestoresTheResponse) {
   p->body_filter(ctx, end, true);
   EXPECT_EQ(a + b + end, R"({"text":"i-0123456789abcdef0 and AWS_EC2_009"})");
   p->log(ctx);
-  EXPECT_NE(render_metrics().find("gatehouse_aws_masker_identifiers_total{type=\"EC2\"}"), std::string::npos);
+  EXPECT_NE(render_metrics().find("gatehouse_aws_masker_identifiers_total{type=\"EC2\"}"),
+            std::string::npos);
 }
 
 TEST(Plugin, RestoresAnSseResponse) {
@@ -83,8 +88,14 @@ TEST(Plugin, RestoresAnSseResponse) {
   ASSERT_EQ(p->access(ctx), plugin::Flow::next);
   ctx.resp.headers.set("Content-Type", "text/event-stream; charset=utf-8");
   p->header_filter(ctx);
-  std::string c1 = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"at AWS_PRIV";
-  std::string c2 = "\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"ATE_IP_001.\"}}\n\n";
+  std::string c1 =
+      "event: content_block_delta\ndata: "
+      "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":"
+      "\"at AWS_PRIV";
+  std::string c2 =
+      "\"}}\n\nevent: content_block_delta\ndata: "
+      "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":"
+      "\"ATE_IP_001.\"}}\n\n";
   std::string c3;
   p->body_filter(ctx, c1, false);
   p->body_filter(ctx, c2, false);

@@ -1,14 +1,13 @@
 // Property tests (fixed seeds): random identifiers embedded in random text, JSON and SSE,
 // split at random points — zero leaks, exact round trip.
-#include "test_util.h"
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <random>
 
 #include "plugins/aws-masker/json_text.h"
 #include "plugins/aws-masker/testdata/aws_samples.h"
-
-#include <boost/json.hpp>
-#include <gtest/gtest.h>
-
-#include <random>
+#include "test_util.h"
 
 namespace gh::aws_masker::test {
 namespace {
@@ -21,22 +20,38 @@ std::string hex(std::mt19937& g, int n) {
 
 std::string random_identifier(std::mt19937& g) {
   switch (g() % 10) {
-    case 0: return "i-" + hex(g, 17);
-    case 1: return "vpc-" + hex(g, 8);
-    case 2: return "10." + std::to_string(g() % 256) + "." + std::to_string(g() % 256) + "." + std::to_string(1 + g() % 254);
-    case 3: return "54." + std::to_string(g() % 256) + "." + std::to_string(g() % 256) + "." + std::to_string(1 + g() % 254);
-    case 4: return "arn:aws:iam::" + std::to_string(100000000000ULL + g() % 800000000000ULL) + ":role/r" + hex(g, 5);
-    case 5: return "AKIA" + std::string("ABCDEFGHIJ234567").substr(0, 8) + std::to_string(10000000 + g() % 89999999);
-    case 6: return std::to_string(100000000000ULL + g() % 800000000000ULL);
-    case 7: return "2600:1f18:" + hex(g, 4) + ":" + hex(g, 4) + "::" + hex(g, 3);
-    case 8: return "sg-" + hex(g, 17);
-    default: return "arn:aws:lambda:us-west-2:" + std::to_string(100000000000ULL + g() % 800000000000ULL) + ":function:f" + hex(g, 4);
+    case 0:
+      return "i-" + hex(g, 17);
+    case 1:
+      return "vpc-" + hex(g, 8);
+    case 2:
+      return "10." + std::to_string(g() % 256) + "." + std::to_string(g() % 256) + "." +
+             std::to_string(1 + g() % 254);
+    case 3:
+      return "54." + std::to_string(g() % 256) + "." + std::to_string(g() % 256) + "." +
+             std::to_string(1 + g() % 254);
+    case 4:
+      return "arn:aws:iam::" + std::to_string(100000000000ULL + g() % 800000000000ULL) + ":role/r" +
+             hex(g, 5);
+    case 5:
+      return "AKIA" + std::string("ABCDEFGHIJ234567").substr(0, 8) +
+             std::to_string(10000000 + g() % 89999999);
+    case 6:
+      return std::to_string(100000000000ULL + g() % 800000000000ULL);
+    case 7:
+      return "2600:1f18:" + hex(g, 4) + ":" + hex(g, 4) + "::" + hex(g, 3);
+    case 8:
+      return "sg-" + hex(g, 17);
+    default:
+      return "arn:aws:lambda:us-west-2:" + std::to_string(100000000000ULL + g() % 800000000000ULL) +
+             ":function:f" + hex(g, 4);
   }
 }
 
 // Filler that cannot glue onto an identifier: words, punctuation, UTF-8.
 std::string filler(std::mt19937& g) {
-  static const char* words[] = {" the ", " instance ", ", ", "; ", " é ", " 😀 ", "\n", " (", ") ", " — ", " : "};
+  static const char* words[] = {" the ", " instance ", ", ", "; ",  " é ", " 😀 ",
+                                "\n",    " (",         ") ", " — ", " : "};
   std::string s;
   int n = 1 + static_cast<int>(g() % 4);
   for (int i = 0; i < n; ++i) s += words[g() % 11];
@@ -60,7 +75,8 @@ sample random_text(std::mt19937& g) {
 }
 
 void expect_no_leak(const std::string& masked, const std::vector<std::string>& ids) {
-  for (const auto& id : ids) ASSERT_EQ(masked.find(id), std::string::npos) << id << " leaked in " << masked;
+  for (const auto& id : ids)
+    ASSERT_EQ(masked.find(id), std::string::npos) << id << " leaked in " << masked;
 }
 
 TEST(Property, RandomTextNoLeakAndExactRoundTripAcrossRandomSplits) {
@@ -86,7 +102,9 @@ TEST(Property, RandomJsonStaysValidNoLeakExactRoundTrip) {
   std::mt19937 g(99);
   for (int iter = 0; iter < 1000; ++iter) {
     sample s = random_text(g);
-    boost::json::object o{{"model", "m"}, {"messages", boost::json::array{boost::json::object{{"role", "user"}, {"content", s.text}}}}};
+    boost::json::object o{{"model", "m"},
+                          {"messages", boost::json::array{boost::json::object{
+                                           {"role", "user"}, {"content", s.text}}}}};
     std::string in = boost::json::serialize(o);
     mask_map map;
     std::string masked;
@@ -95,7 +113,8 @@ TEST(Property, RandomJsonStaysValidNoLeakExactRoundTrip) {
     boost::json::value v = boost::json::parse(masked);
     std::string restored;
     stream_restorer r(&map, restore_escape::json);
-    for (std::size_t i = 0; i < masked.size(); i += 5) r.feed(std::string_view(masked).substr(i, 5), restored);
+    for (std::size_t i = 0; i < masked.size(); i += 5)
+      r.feed(std::string_view(masked).substr(i, 5), restored);
     r.finish(restored);
     ASSERT_EQ(boost::json::parse(restored), boost::json::parse(in));
   }
@@ -120,7 +139,8 @@ TEST(Property, RandomSseRandomChunksRestoresEveryDelta) {
     std::size_t pos = 0;
     while ((pos = out.find("data: ", pos)) != std::string::npos) {
       std::size_t end = out.find('\n', pos);
-      boost::json::value v = boost::json::parse(std::string_view(out).substr(pos + 6, end - pos - 6));
+      boost::json::value v =
+          boost::json::parse(std::string_view(out).substr(pos + 6, end - pos - 6));
       pos = end;
       if (v.as_object().at("type") == "content_block_delta") {
         text += std::string(v.as_object().at("delta").as_object().at("text").as_string());

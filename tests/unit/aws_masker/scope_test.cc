@@ -1,15 +1,15 @@
 // consumer and global scopes against the real embedded store: tokens issued in one
 // request are restored in later requests of the same scope — including tokens the later
 // request does not contain — never in another scope; a store outage refuses with 503.
-#include "plugins/aws-masker/plugin.h"
-
-#include "store/embedded/embedded_store.h"
+#include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
-#include <gtest/gtest.h>
+
+#include "plugins/aws-masker/plugin.h"
+#include "store/embedded/embedded_store.h"
 
 namespace gh::aws_masker {
 namespace {
@@ -122,26 +122,38 @@ class down_store final : public store::Store {
   using r = store::result<T>;
   template <class T>
   static r<T> down() {
-    return r<T>(boost::system::in_place_error, make_error_code(boost::system::errc::connection_refused));
+    return r<T>(boost::system::in_place_error,
+                make_error_code(boost::system::errc::connection_refused));
   }
 
  public:
-  store::awaitable<r<int64_t>> incr(std::string_view, int64_t, store::milliseconds) override { co_return down<int64_t>(); }
+  store::awaitable<r<int64_t>> incr(std::string_view, int64_t, store::milliseconds) override {
+    co_return down<int64_t>();
+  }
   store::awaitable<r<store::limit_result>> limit(std::span<const store::window_spec>, int64_t,
                                                  store::window_algorithm, int64_t) override {
     co_return down<store::limit_result>();
   }
-  store::awaitable<r<std::optional<std::string>>> get(std::string_view) override { co_return down<std::optional<std::string>>(); }
-  store::awaitable<r<std::vector<std::optional<std::string>>>> get_many(std::span<const std::string>) override {
+  store::awaitable<r<std::optional<std::string>>> get(std::string_view) override {
+    co_return down<std::optional<std::string>>();
+  }
+  store::awaitable<r<std::vector<std::optional<std::string>>>> get_many(
+      std::span<const std::string>) override {
     co_return down<std::vector<std::optional<std::string>>>();
   }
-  store::awaitable<r<void>> set(std::string_view, std::string_view, store::milliseconds) override { co_return down<void>(); }
-  store::awaitable<r<bool>> set_if_absent(std::string_view, std::string_view, store::milliseconds) override {
+  store::awaitable<r<void>> set(std::string_view, std::string_view, store::milliseconds) override {
+    co_return down<void>();
+  }
+  store::awaitable<r<bool>> set_if_absent(std::string_view, std::string_view,
+                                          store::milliseconds) override {
     co_return down<bool>();
   }
-  store::awaitable<r<bool>> compare_and_delete(std::string_view, std::string_view) override { co_return down<bool>(); }
+  store::awaitable<r<bool>> compare_and_delete(std::string_view, std::string_view) override {
+    co_return down<bool>();
+  }
   store::awaitable<r<void>> del(std::string_view) override { co_return down<void>(); }
-  store::awaitable<r<void>> append_events(std::string_view, std::span<const event_fields>, std::size_t) override {
+  store::awaitable<r<void>> append_events(std::string_view, std::span<const event_fields>,
+                                          std::size_t) override {
     co_return down<void>();
   }
   std::string_view kind() const noexcept override { return "down"; }

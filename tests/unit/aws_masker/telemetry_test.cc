@@ -1,16 +1,15 @@
 // Masking counters on the process /metrics, and masking events through the process-wide
 // events pipeline (src/events) into the store's stream — counts only, never originals.
-#include "plugins/aws-masker/plugin.h"
-
 #include "metrics/proxy_metrics.h"
+#include "plugins/aws-masker/plugin.h"
 #include "store/embedded/embedded_store.h"
 #if defined(GH_AWS_MASKER_TEST_EVENTS)
 #include "events/pipeline.h"
 #endif
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <thread>
 
@@ -52,15 +51,16 @@ TEST(Telemetry, CountersAreRenderedByTheProcessMetricsOncePerProcess) {
   metrics::set_process_metrics(nullptr);
   auto first = text.find("# TYPE gatehouse_aws_masker_identifiers_total counter");
   ASSERT_NE(first, std::string::npos) << text;
-  EXPECT_EQ(text.find("# TYPE gatehouse_aws_masker_identifiers_total counter", first + 1), std::string::npos);
+  EXPECT_EQ(text.find("# TYPE gatehouse_aws_masker_identifiers_total counter", first + 1),
+            std::string::npos);
   EXPECT_NE(text.find("gatehouse_aws_masker_identifiers_total{type=\"SG\"}"), std::string::npos);
 }
 
 #if defined(GH_AWS_MASKER_TEST_EVENTS)
 TEST(Telemetry, MaskingEventsGoThroughTheEventsPipelineWithCountsOnly) {
   auto store = std::make_shared<store::embedded_store>();
-  js::object settings{{"enabled", true}, {"batch_size", 1}, {"flush_interval_ms", 10},
-                      {"stream", "test:events"}};
+  js::object settings{
+      {"enabled", true}, {"batch_size", 1}, {"flush_interval_ms", 10}, {"stream", "test:events"}};
   auto running = events::start(settings, store, "node-1", nullptr);
   ASSERT_NE(running, nullptr);
   auto p = make(js::object{{"events", js::object{{"enabled", true}}}});

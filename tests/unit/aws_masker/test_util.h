@@ -1,12 +1,12 @@
 // Helpers shared by the aws-masker unit tests.
 #pragma once
 
+#include <memory>
+#include <string>
+
 #include "plugins/aws-masker/body_mask.h"
 #include "plugins/aws-masker/mask_engine.h"
 #include "plugins/aws-masker/restorer.h"
-
-#include <memory>
-#include <string>
 
 namespace gh::aws_masker::test {
 
