@@ -115,6 +115,8 @@ server::server(config::node_settings settings)
       started_at_(std::chrono::system_clock::now()) {
   if (settings_.node_id.empty()) settings_.node_id = random_node_id();
   metrics_->set_node_info(settings_.node_id, GATEHOUSE_VERSION);
+  // Plugins (prometheus, aws-masker, events) find the node's metrics through this.
+  metrics::set_process_metrics(metrics_.get());
 }
 
 server::~server() = default;
