@@ -1,13 +1,13 @@
 #include "plugins/cors/cors.h"
 
-#include "plugin/schema/schema.h"
-
 #include <boost/json.hpp>
 #include <boost/regex.hpp>
-
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "plugin/schema/schema.h"
+#include "plugin/schema/schema_factory.h"
 
 namespace gh::plugins {
 
@@ -18,14 +18,15 @@ using namespace plugin::schema;
 
 namespace {
 
-const char* const kMethods[] = {"GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS", "TRACE", "CONNECT"};
+const char* const kMethods[] = {"GET",    "HEAD",    "PUT",   "PATCH",  "POST",
+                                "DELETE", "OPTIONS", "TRACE", "CONNECT"};
 
 // Kong's "looks like a flat origin" test: ^[A-Za-z0-9.:/-]+$
 bool is_flat(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == ':' || c == '/' || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == ':' || c == '/' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -82,7 +83,8 @@ Origin normalize_origin(std::string_view s) {
   std::string_view scheme = s.substr(0, sep);
   std::string_view authority = s.substr(sep + 3);
   authority = authority.substr(0, authority.find_first_of("/?#"));
-  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
+  if (auto at = authority.rfind('@'); at != std::string_view::npos)
+    authority = authority.substr(at + 1);
   std::string_view host = authority, port;
   auto colon = authority.rfind(':');
   if (colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos) {
@@ -136,9 +138,11 @@ class CorsPlugin final : public plugin::Plugin {
         preflight_continue_(get_bool(c, "preflight_continue")),
         allow_origin_absent_(get_bool(c, "allow_origin_absent", true)) {
     auto methods = get_strings(c, "methods");
-    methods_ = methods.empty() ? "GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS,TRACE,CONNECT" : join(methods, ",");
+    methods_ = methods.empty() ? "GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS,TRACE,CONNECT"
+                               : join(methods, ",");
     if (auto it = c.find("max_age"); it != c.end() && it->value().is_number()) {
-      max_age_ = it->value().is_double() ? json::serialize(it->value()) : std::to_string(get_int(c, "max_age"));
+      max_age_ = it->value().is_double() ? json::serialize(it->value())
+                                         : std::to_string(get_int(c, "max_age"));
     }
     allow_all_ = origins_.empty() || (origins_.size() == 1 && origins_[0] == "*");
     single_flat_ = origins_.size() == 1 && !allow_all_ && is_flat(origins_[0]);
@@ -184,7 +188,8 @@ class CorsPlugin final : public plugin::Plugin {
     }
     h.set("Access-Control-Allow-Methods", methods_);
     if (!max_age_.empty()) h.set("Access-Control-Max-Age", max_age_);
-    if (private_network_ && ctx.req.headers.get("Access-Control-Request-Private-Network") == "true") {
+    if (private_network_ &&
+        ctx.req.headers.get("Access-Control-Request-Private-Network") == "true") {
       h.set("Access-Control-Allow-Private-Network", "true");
     }
     ctx.exit_with_body(200, "", std::move(h));
@@ -199,13 +204,16 @@ class CorsPlugin final : public plugin::Plugin {
     std::string_view o = provided ? *origin : std::string_view{};
     bool allow_all = configure_origin(ctx.resp.headers, o, true);
     configure_credentials(ctx.resp.headers, allow_all, o, true);
-    if (!exposed_headers_.empty()) ctx.resp.headers.set("Access-Control-Expose-Headers", exposed_headers_);
+    if (!exposed_headers_.empty())
+      ctx.resp.headers.set("Access-Control-Expose-Headers", exposed_headers_);
   }
 
  private:
   static void add_vary(Headers& h, bool header_filter) {
-    if (header_filter) h.add("Vary", "Origin");
-    else h.set("Vary", "Origin");
+    if (header_filter)
+      h.add("Vary", "Origin");
+    else
+      h.set("Vary", "Origin");
   }
 
   // Kong's configure_origin; returns true when every origin is allowed ("*").
@@ -238,7 +246,8 @@ class CorsPlugin final : public plugin::Plugin {
     return false;
   }
 
-  void configure_credentials(Headers& h, bool allow_all, std::string_view req_origin, bool header_filter) const {
+  void configure_credentials(Headers& h, bool allow_all, std::string_view req_origin,
+                             bool header_filter) const {
     if (!credentials_) return;
     if (!allow_all) {
       h.set("Access-Control-Allow-Credentials", "true");
@@ -267,22 +276,11 @@ class CorsPlugin final : public plugin::Plugin {
   std::vector<AllowedOrigin> allowed_;
 };
 
-class CorsFactory final : public plugin::Factory {
- public:
-  std::string_view name() const override { return "cors"; }
-  int priority() const override { return 2000; }
-  void validate(json::object& config, std::vector<plugin::SchemaError>& errors) const override {
-    config_schema().validate(config, errors);
-  }
-  std::shared_ptr<const plugin::Plugin> build(const config::PluginInstance& instance,
-                                              const plugin::BuildContext&) const override {
-    return std::make_shared<CorsPlugin>(instance.config);
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<plugin::Factory> make_cors_factory() { return std::make_unique<CorsFactory>(); }
+std::unique_ptr<plugin::Factory> make_cors_factory() {
+  return std::make_unique<plugin::schema::schema_factory<CorsPlugin>>("cors", 2000, config_schema);
+}
 
 void register_cors(plugin::Registry& r) { r.add(make_cors_factory()); }
 

@@ -1,12 +1,12 @@
 #include "plugins/ip-restriction/ip_restriction.h"
 
-#include "plugin/schema/schema.h"
-#include "plugins/ip-restriction/ip_matcher.h"
-
 #include <boost/json.hpp>
-
 #include <string>
 #include <vector>
+
+#include "plugin/schema/schema.h"
+#include "plugin/schema/schema_factory.h"
+#include "plugins/ip-restriction/ip_matcher.h"
 
 namespace gh::plugins {
 
@@ -39,7 +39,8 @@ const Schema& config_schema() {
 class IpRestrictionPlugin final : public plugin::Plugin {
  public:
   explicit IpRestrictionPlugin(const json::object& c)
-      : status_(static_cast<int>(get_number(c, "status", 403))), message_(get_string(c, "message")) {
+      : status_(static_cast<int>(get_number(c, "status", 403))),
+        message_(get_string(c, "message")) {
     for (const auto& e : get_strings(c, "allow")) allow_.add(e);
     for (const auto& e : get_strings(c, "deny")) deny_.add(e);
   }
@@ -47,7 +48,8 @@ class IpRestrictionPlugin final : public plugin::Plugin {
   Flow access(Context& ctx) const override {
     auto ip = parse_ip(ctx.req.client_ip);
     if (!ip) {
-      ctx.exit(403, "Cannot identify the client IP address, unix domain sockets are not supported.");
+      ctx.exit(403,
+               "Cannot identify the client IP address, unix domain sockets are not supported.");
       return Flow::respond;
     }
     if (!deny_.empty() && deny_.match(*ip)) return refuse(ctx);
@@ -57,8 +59,10 @@ class IpRestrictionPlugin final : public plugin::Plugin {
 
  private:
   Flow refuse(Context& ctx) const {
-    if (message_.empty()) ctx.exit(status_, "IP address not allowed: " + ctx.req.client_ip);
-    else ctx.exit(status_, message_);
+    if (message_.empty())
+      ctx.exit(status_, "IP address not allowed: " + ctx.req.client_ip);
+    else
+      ctx.exit(status_, message_);
     return Flow::respond;
   }
 
@@ -68,22 +72,12 @@ class IpRestrictionPlugin final : public plugin::Plugin {
   IpMatcher deny_;
 };
 
-class IpRestrictionFactory final : public plugin::Factory {
- public:
-  std::string_view name() const override { return "ip-restriction"; }
-  int priority() const override { return 990; }
-  void validate(json::object& config, std::vector<plugin::SchemaError>& errors) const override {
-    config_schema().validate(config, errors);
-  }
-  std::shared_ptr<const plugin::Plugin> build(const config::PluginInstance& instance,
-                                              const plugin::BuildContext&) const override {
-    return std::make_shared<IpRestrictionPlugin>(instance.config);
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<plugin::Factory> make_ip_restriction_factory() { return std::make_unique<IpRestrictionFactory>(); }
+std::unique_ptr<plugin::Factory> make_ip_restriction_factory() {
+  return std::make_unique<plugin::schema::schema_factory<IpRestrictionPlugin>>("ip-restriction",
+                                                                               990, config_schema);
+}
 
 void register_ip_restriction(plugin::Registry& r) { r.add(make_ip_restriction_factory()); }
 

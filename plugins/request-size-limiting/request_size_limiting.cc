@@ -1,12 +1,12 @@
 #include "plugins/request-size-limiting/request_size_limiting.h"
 
-#include "plugin/schema/schema.h"
-
 #include <boost/json.hpp>
-
 #include <charconv>
 #include <optional>
 #include <string>
+
+#include "plugin/schema/schema.h"
+#include "plugin/schema/schema_factory.h"
 
 namespace gh::plugins {
 
@@ -22,7 +22,10 @@ constexpr std::string_view kTooLarge = "Request size limit exceeded";
 const Schema& config_schema() {
   static const Schema s({
       {"allowed_payload_size", Field::integer().default_value(128)},
-      {"size_unit", Field::string().required().default_value("megabytes").one_of({"megabytes", "kilobytes", "bytes"})},
+      {"size_unit", Field::string()
+                        .required()
+                        .default_value("megabytes")
+                        .one_of({"megabytes", "kilobytes", "bytes"})},
       {"require_content_length", Field::boolean().required().default_value(false)},
   });
   return s;
@@ -95,25 +98,15 @@ class RequestSizeLimitingPlugin final : public plugin::Plugin {
   uint64_t allowed_bytes_ = 0;
 };
 
-class RequestSizeLimitingFactory final : public plugin::Factory {
- public:
-  std::string_view name() const override { return "request-size-limiting"; }
-  int priority() const override { return 951; }
-  void validate(json::object& config, std::vector<plugin::SchemaError>& errors) const override {
-    config_schema().validate(config, errors);
-  }
-  std::shared_ptr<const plugin::Plugin> build(const config::PluginInstance& instance,
-                                              const plugin::BuildContext&) const override {
-    return std::make_shared<RequestSizeLimitingPlugin>(instance.config);
-  }
-};
-
 }  // namespace
 
 std::unique_ptr<plugin::Factory> make_request_size_limiting_factory() {
-  return std::make_unique<RequestSizeLimitingFactory>();
+  return std::make_unique<plugin::schema::schema_factory<RequestSizeLimitingPlugin>>(
+      "request-size-limiting", 951, config_schema);
 }
 
-void register_request_size_limiting(plugin::Registry& r) { r.add(make_request_size_limiting_factory()); }
+void register_request_size_limiting(plugin::Registry& r) {
+  r.add(make_request_size_limiting_factory());
+}
 
 }  // namespace gh::plugins

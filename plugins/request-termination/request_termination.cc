@@ -1,11 +1,12 @@
 #include "plugins/request-termination/request_termination.h"
 
-#include "plugin/schema/schema.h"
-
-#include <boost/json.hpp>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <string>
+
+#include "plugin/schema/schema.h"
+#include "plugin/schema/schema_factory.h"
 
 namespace gh::plugins {
 
@@ -44,13 +45,20 @@ const Schema& config_schema() {
 
 std::string_view default_message(int status) {
   switch (status) {
-    case 401: return "Unauthorized";
-    case 404: return "Not found";
-    case 405: return "Method not allowed";
-    case 500: return "An unexpected error occurred";
-    case 502: return "Bad Gateway";
-    case 503: return "Service unavailable";
-    default: return {};
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "Not found";
+    case 405:
+      return "Method not allowed";
+    case 500:
+      return "An unexpected error occurred";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service unavailable";
+    default:
+      return {};
   }
 }
 
@@ -66,7 +74,8 @@ std::string url_decode(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+               hex_value(s[i + 2]) >= 0) {
       out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
       i += 2;
     } else {
@@ -88,7 +97,8 @@ json::object query_args(std::string_view q) {
     if (pair.empty()) continue;
     std::size_t eq = pair.find('=');
     std::string name = url_decode(pair.substr(0, eq));
-    json::value v = eq == std::string_view::npos ? json::value(true) : json::value(url_decode(pair.substr(eq + 1)));
+    json::value v = eq == std::string_view::npos ? json::value(true)
+                                                 : json::value(url_decode(pair.substr(eq + 1)));
     auto it = out.find(name);
     if (it == out.end()) {
       out[name] = std::move(v);
@@ -123,7 +133,8 @@ class RequestTerminationPlugin final : public plugin::Plugin {
  public:
   explicit RequestTerminationPlugin(const json::object& c)
       : status_(static_cast<int>(get_int(c, "status_code", 503))),
-        message_(has_string(c, "message") ? get_string(c, "message") : std::string(default_message(status_))),
+        message_(has_string(c, "message") ? get_string(c, "message")
+                                          : std::string(default_message(status_))),
         has_body_(c.contains("body") && c.at("body").is_string()),
         body_(get_string(c, "body")),
         content_type_(get_string(c, "content_type", "text/plain")),
@@ -131,7 +142,8 @@ class RequestTerminationPlugin final : public plugin::Plugin {
         trigger_(get_string(c, "trigger")) {}
 
   Flow access(Context& ctx) const override {
-    if (!trigger_.empty() && !ctx.req.headers.has(trigger_) && !query_args(ctx.req.query).contains(trigger_)) {
+    if (!trigger_.empty() && !ctx.req.headers.has(trigger_) &&
+        !query_args(ctx.req.query).contains(trigger_)) {
       return Flow::next;
     }
     Headers h;
@@ -143,7 +155,8 @@ class RequestTerminationPlugin final : public plugin::Plugin {
       ctx.exit_with_body(status_, body_, std::move(h));
     } else if (!message_.empty()) {
       h.set("Content-Type", "application/json; charset=utf-8");
-      ctx.exit_with_body(status_, json::serialize(json::object{{"message", message_}}), std::move(h));
+      ctx.exit_with_body(status_, json::serialize(json::object{{"message", message_}}),
+                         std::move(h));
     } else {
       ctx.exit_with_body(status_, "", std::move(h));
     }
@@ -159,9 +172,12 @@ class RequestTerminationPlugin final : public plugin::Plugin {
     char host[256] = {};
     gethostname(host, sizeof host - 1);
     json::object request{
-        {"scheme", ctx.req.scheme},     {"host", ctx.req.host},
-        {"headers", header_args(ctx.req.headers)}, {"query", query_args(ctx.req.query)},
-        {"method", ctx.req.method},     {"path", ctx.req.path},
+        {"scheme", ctx.req.scheme},
+        {"host", ctx.req.host},
+        {"headers", header_args(ctx.req.headers)},
+        {"query", query_args(ctx.req.query)},
+        {"method", ctx.req.method},
+        {"path", ctx.req.path},
         {"raw_body", ctx.req.body_buffered ? json::value(ctx.req.body) : json::value(nullptr)},
     };
     json::object out{
@@ -169,11 +185,13 @@ class RequestTerminationPlugin final : public plugin::Plugin {
         {"kong", json::object{{"worker_pid", static_cast<int64_t>(getpid())}, {"hostname", host}}},
         {"request", std::move(request)},
     };
-    out["matched_route"] = ctx.route ? json::value(json::object{{"id", ctx.route->id}, {"name", ctx.route->name}})
-                                     : json::value(nullptr);
-    out["matched_service"] = ctx.service
-                                 ? json::value(json::object{{"id", ctx.service->id}, {"name", ctx.service->name}})
-                                 : json::value(nullptr);
+    out["matched_route"] =
+        ctx.route ? json::value(json::object{{"id", ctx.route->id}, {"name", ctx.route->name}})
+                  : json::value(nullptr);
+    out["matched_service"] =
+        ctx.service
+            ? json::value(json::object{{"id", ctx.service->id}, {"name", ctx.service->name}})
+            : json::value(nullptr);
     return out;
   }
 
@@ -186,25 +204,15 @@ class RequestTerminationPlugin final : public plugin::Plugin {
   std::string trigger_;
 };
 
-class RequestTerminationFactory final : public plugin::Factory {
- public:
-  std::string_view name() const override { return "request-termination"; }
-  int priority() const override { return 2; }
-  void validate(json::object& config, std::vector<plugin::SchemaError>& errors) const override {
-    config_schema().validate(config, errors);
-  }
-  std::shared_ptr<const plugin::Plugin> build(const config::PluginInstance& instance,
-                                              const plugin::BuildContext&) const override {
-    return std::make_shared<RequestTerminationPlugin>(instance.config);
-  }
-};
-
 }  // namespace
 
 std::unique_ptr<plugin::Factory> make_request_termination_factory() {
-  return std::make_unique<RequestTerminationFactory>();
+  return std::make_unique<plugin::schema::schema_factory<RequestTerminationPlugin>>(
+      "request-termination", 2, config_schema);
 }
 
-void register_request_termination(plugin::Registry& r) { r.add(make_request_termination_factory()); }
+void register_request_termination(plugin::Registry& r) {
+  r.add(make_request_termination_factory());
+}
 
 }  // namespace gh::plugins
