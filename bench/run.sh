@@ -22,7 +22,7 @@ GATEHOUSE_BIN=${1:-$REPO/build/gatehouse}
 ROUNDS=${BENCH_ROUNDS:-5}
 DURATION=${BENCH_DURATION:-5}
 CONNECTIONS=${BENCH_CONNECTIONS:-50}
-SCENARIOS_WANTED=${BENCH_SCENARIOS:-"small 1k 64k c1000 plugins"}
+SCENARIOS_WANTED=${BENCH_SCENARIOS:-"small 1k 64k c1000 plugins masker"}
 PROXY_CPU=${BENCH_PROXY_CPU:-0}
 LOAD_CPU=${BENCH_LOAD_CPU:-1}
 API_KEY=bench-key-7f3a9c
@@ -123,7 +123,7 @@ start_gatehouse() {  # start_gatehouse PORT NAME KONG_YML_TEMPLATE
 # ---- scenarios --------------------------------------------------------------------------
 # A scenario: name, request path, connections, the peers it compares, extra wrk arguments.
 SCENARIOS=()
-declare -A SCEN_PATH=() SCEN_CONNS=() SCEN_PEERS=() SCEN_HEADER=()
+declare -A SCEN_PATH=() SCEN_CONNS=() SCEN_PEERS=() SCEN_HEADER=() SCEN_SCRIPT=()
 
 add_scenario() {  # add_scenario NAME PATH CONNECTIONS "PEERS..." [REQUEST_HEADER]
   local name=$1
@@ -138,6 +138,8 @@ add_scenario() {  # add_scenario NAME PATH CONNECTIONS "PEERS..." [REQUEST_HEADE
 wrk_header_args() {  # prints nothing, sets WRK_EXTRA for scenario $1
   WRK_EXTRA=()
   [[ -n ${SCEN_HEADER[$1]} ]] && WRK_EXTRA=(-H "${SCEN_HEADER[$1]}")
+  [[ -n ${SCEN_SCRIPT[$1]:-} ]] && WRK_EXTRA+=(-s "${SCEN_SCRIPT[$1]}")
+  return 0
 }
 
 # Hook for plugin scenarios: gatehouse with KONG_YML against nginx+Lua with NGINX_CONF doing the
@@ -156,6 +158,35 @@ plugin_scenario() {  # plugin_scenario NAME KONG_YML NGINX_LUA_CONF [PATH]
 # plugin, one gatehouse each on the same route, a real redis-server on the load CPU. The limit
 # is high enough that every request passes, so the work measured is counting, not refusing.
 # Reported: req/s ratio redis/local (target >= 0.7) and the p99s (added p99 = redis - local).
+# Scenario `masker` (issue 4): the same ~42 KB Messages request (describe-instances output
+# for 40 instances, ~370 identifiers) POSTed through gatehouse with aws-masker on the route
+# and through gatehouse without it. Reported: req/s ratio masker/no-masker (target >= 0.5).
+masker_scenario() {
+  [[ " $SCENARIOS_WANTED " == *" masker "* ]] || return 0
+  local payload_bin=${MASKER_PAYLOAD_BIN:-$(dirname "$GATEHOUSE_BIN")/bench/masker/masker_payload} ports
+  if [[ ! -x $payload_bin ]]; then
+    echo "bench: $payload_bin not built; scenario masker reported as n/a" >&2
+    return 0
+  fi
+  "$payload_bin" >"$WORK/masker-payload.json"
+  cat >"$WORK/masker.lua" <<LUA
+local f = io.open("$WORK/masker-payload.json", "rb")
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+LUA
+  sed -e '$r /dev/stdin' "$REPO/bench/peers/gatehouse.yml" >"$WORK/masker.template" <<'YML'
+plugins:
+- name: aws-masker
+YML
+  read -r -a ports <<<"$(free_ports 2)"
+  start_gatehouse "${ports[0]}" gatehouse-masker "$WORK/masker.template"
+  start_gatehouse "${ports[1]}" gatehouse-no-masker "$REPO/bench/peers/gatehouse.yml"
+  add_scenario masker /v1/messages "$CONNECTIONS" "gatehouse-masker gatehouse-no-masker"
+  SCEN_SCRIPT[masker]="$WORK/masker.lua"
+}
+
 redis_scenario() {
   [[ " $SCENARIOS_WANTED " == *" redis "* ]] || return 0
   if ! command -v redis-server >/dev/null; then
@@ -210,11 +241,13 @@ run_wrk() {  # run_wrk ROUND SCENARIO PEER: appends one line to results.tsv
     "$round" "$scen" "$peer" "$rps" "$p99" "$errors"
 }
 
-summarize() {  # summarize RESULTS_TSV RSS_TSV: medians, ratios and peak RSS as markdown
-  python3 - "$1" "$2" <<'PY'
+summarize() {  # summarize RESULTS_TSV RSS_TSV SUBJECTS_TSV: medians, ratios and peak RSS as markdown
+  python3 - "$1" "$2" "$3" <<'PY'
 import math, statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 rss = dict(l.split() for l in open(sys.argv[2]) if l.strip())
+# The peer each scenario compares the others with: the first gatehouse peer it lists.
+subjects = dict(l.split() for l in open(sys.argv[3]) if l.strip())
 scenarios, peers, data = [], {}, {}
 for rnd, scen, peer, rps, p99, errs in rows:
     if scen not in scenarios:
@@ -246,7 +279,7 @@ print("\n## Gatehouse against its peers (ratio of medians; req/s higher is bette
 print("| scenario | compared with | req/s ratio | p99 ratio |")
 print("|---|---|---:|---:|")
 for scen in scenarios:
-    subject = next((p for p in peers[scen] if p.startswith("gatehouse")), None)
+    subject = subjects.get(scen)
     if subject is None:
         continue
     s = data[(scen, subject)]
@@ -283,6 +316,7 @@ add_scenario 1k /1k "$CONNECTIONS" "$CORE_PEERS"
 add_scenario 64k /64k "$CONNECTIONS" "$CORE_PEERS"
 add_scenario c1000 /0 1000 "$CORE_PEERS"
 plugin_scenario plugins "$REPO/bench/peers/gatehouse-plugins.yml" "$REPO/bench/peers/nginx-lua-plugins.conf"
+masker_scenario
 redis_scenario
 
 # Warm-up: one short run per scenario and peer (pools filled, caches hot); not recorded.
@@ -334,7 +368,12 @@ done
   echo "CPU placement: proxies on CPU $PROXY_CPU; upstream and wrk on CPU $LOAD_CPU"
   echo "versions: $(nginx -v 2>&1 | sed 's/.*version: //'), HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }'), $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }'), gatehouse $("$GATEHOUSE_BIN" version 2>/dev/null | head -1 || echo n/a)"
   echo
-  summarize "$WORK/results.tsv" "$WORK/rss.tsv"
+  for scen in "${SCENARIOS[@]}"; do
+    for peer in ${SCEN_PEERS[$scen]}; do
+      if [[ $peer == gatehouse* ]]; then printf '%s\t%s\n' "$scen" "$peer"; break; fi
+    done
+  done >"$WORK/subjects.tsv"
+  summarize "$WORK/results.tsv" "$WORK/rss.tsv" "$WORK/subjects.tsv"
 } >"$WORK/latest.md"
 cp "$WORK/latest.md" "$RESULTS_DIR/latest.md"
 echo
