@@ -12,6 +12,8 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <charconv>
+#include <charconv>
 #include <cmath>
 #include <stdexcept>
 
@@ -43,6 +45,7 @@ struct period_limit {
   rl::period period;
   double configured;  // as written, for the headers (Kong prints the number)
   int64_t limit;      // admitted hits: Kong refuses once `limit - usage <= 0`
+  std::string configured_text;  // `configured` formatted once, not per request
 };
 
 // What access computed, for header_filter (Kong sets the headers on the response).
@@ -82,7 +85,7 @@ class rate_limiting_plugin final : public plugin::Plugin {
       const json::value* v = get_path(c, rl::period_name(p));
       if (v == nullptr || !v->is_number()) continue;
       const double d = v->to_number<double>();
-      periods_.push_back({p, d, static_cast<int64_t>(std::ceil(d))});
+      periods_.push_back({p, d, static_cast<int64_t>(std::ceil(d)), fmt::format("{}", d)});
     }
   }
 
@@ -149,21 +152,28 @@ std::vector<store::window_spec> rate_limiting_plugin::windows(std::string_view i
   for (const auto& p : periods_) {
     store::window_spec w;
     w.limit = p.limit;
+    // Kong's key: ratelimit:<route_id>:<service_id>:<identifier>:<period_date>:<period>
+    // (policy redis: ratelimit:{<route_id>:<service_id>:<identifier>}:<date>:<period>);
+    // sliding windows put "sliding" where the date is. Built by appends: this runs for
+    // every request and period.
+    w.key.reserve(48 + route_id_.size() + service_id_.size() + id.size());
+    w.key.append(tagged_ ? "ratelimit:{" : "ratelimit:")
+        .append(route_id_).append(1, ':')
+        .append(service_id_).append(1, ':')
+        .append(id)
+        .append(tagged_ ? "}:" : ":");
     if (algorithm_ == store::window_algorithm::fixed) {
-      // Kong's key: ratelimit:<route_id>:<service_id>:<identifier>:<period_date>:<period>
-      // (policy redis: ratelimit:{<route_id>:<service_id>:<identifier>}:<date>:<period>)
       const rl::period_window pw = rl::window_at(p.period, now_ms);
-      w.key = fmt::format(fmt::runtime(tagged_ ? "ratelimit:{{{}:{}:{}}}:{}:{}"
-                                               : "ratelimit:{}:{}:{}:{}:{}"),
-                          route_id_, service_id_, id, pw.start_ms, rl::period_name(p.period));
+      char date[24];
+      auto [end, ec] = std::to_chars(date, date + sizeof date, pw.start_ms);
+      w.key.append(date, end);
       w.window = std::chrono::milliseconds(pw.length_ms);
       w.start_ms = pw.start_ms;
     } else {
-      w.key = fmt::format(fmt::runtime(tagged_ ? "ratelimit:{{{}:{}:{}}}:sliding:{}"
-                                               : "ratelimit:{}:{}:{}:sliding:{}"),
-                          route_id_, service_id_, id, rl::period_name(p.period));
+      w.key.append("sliding");
       w.window = std::chrono::milliseconds(rl::nominal_length_ms(p.period));
     }
+    w.key.append(1, ':').append(rl::period_name(p.period));
     out.push_back(std::move(w));
   }
   return out;
@@ -175,7 +185,7 @@ void rate_limiting_plugin::fill_headers(const store::limit_result& r, bool block
   std::size_t best = 0;
   for (std::size_t i = 0; i < periods_.size(); ++i) {
     const auto& w = r.windows[i];
-    out.push_back({rl::limit_header(periods_[i].period), fmt::format("{}", periods_[i].configured)});
+    out.push_back({rl::limit_header(periods_[i].period), periods_[i].configured_text});
     out.push_back({rl::remaining_header(periods_[i].period), std::to_string(w.remaining)});
     if (i == 0) continue;
     const auto& b = r.windows[best];
@@ -186,7 +196,7 @@ void rate_limiting_plugin::fill_headers(const store::limit_result& r, bool block
     }
   }
   const int64_t reset_s = std::max<int64_t>(1, (r.windows[best].reset.count() + 999) / 1000);
-  out.push_back({"RateLimit-Limit", fmt::format("{}", periods_[best].configured)});
+  out.push_back({"RateLimit-Limit", periods_[best].configured_text});
   out.push_back({"RateLimit-Remaining", std::to_string(r.windows[best].remaining)});
   out.push_back({"RateLimit-Reset", std::to_string(reset_s)});
   if (blocked) out.push_back({"Retry-After", std::to_string(reset_s)});

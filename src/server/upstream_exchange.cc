@@ -15,6 +15,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <array>
 #include <charconv>
 #include <limits>
@@ -144,6 +146,13 @@ class exchange {
     for (const auto* pl : active_) {
       if (pl->response_body_mode() != plugin::BodyMode::none) filters_response_ = true;
       if (pl->request_body_mode() == plugin::BodyMode::stream) filters_request_ = true;
+    }
+    if (ctx_.service->protocol != "http") {
+      // TLS to upstreams is not built yet: never send plaintext to an https service.
+      spdlog::error("service '{}': protocol {} is not supported yet (only http)",
+                    ctx_.service->name.empty() ? ctx_.service->id : ctx_.service->name,
+                    ctx_.service->protocol);
+      co_return co_await local_error(502, http::kong_default_message(502));
     }
     co_return co_await forward();
   }
