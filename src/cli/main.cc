@@ -12,6 +12,7 @@
 
 #include <csignal>
 #include <iostream>
+#include <memory>
 
 #include "plugins/aws-masker/cli.h"
 
@@ -133,9 +134,15 @@ int main(int argc, char** argv) {
       return 1;
     }
     setup_logging(settings);
-    gh::server::server srv(settings);
-    if (!srv.load_initial(std::cerr)) return 1;
-    return srv.run();
+    std::unique_ptr<gh::server::server> srv;
+    try {
+      srv = std::make_unique<gh::server::server>(settings);
+    } catch (const std::exception& e) {
+      std::cerr << "gatehouse: " << e.what() << "\n";
+      return 1;
+    }
+    if (!srv->load_initial(std::cerr)) return 1;
+    return srv->run();
   }
   return 0;
 }

@@ -63,8 +63,15 @@ class session {
   }
 
   asio::awaitable<void> run() {
-    auto& counters = w_.counters();
-    counters.active.fetch_add(1, std::memory_order_relaxed);
+    // A guard, so that a connection ended by an exception (logged by the acceptor) still
+    // leaves the active count right and a drain does not wait for it.
+    struct active_guard {
+      worker_counters& c;
+      explicit active_guard(worker_counters& counters) : c(counters) {
+        c.active.fetch_add(1, std::memory_order_relaxed);
+      }
+      ~active_guard() { c.active.fetch_sub(1, std::memory_order_relaxed); }
+    } guard(w_.counters());
     bool keep_alive = true;
     while (keep_alive && !w_.draining()) {
       keep_alive = co_await serve_one();
@@ -72,7 +79,6 @@ class session {
     boost::system::error_code ec;
     sock_.shutdown(tcp::socket::shutdown_send, ec);
     if (linger_) co_await linger();
-    counters.active.fetch_sub(1, std::memory_order_relaxed);
     sock_.close(ec);
   }
 
