@@ -8,7 +8,7 @@ packages=(
   libhiredis-dev libvectorscan-dev libyaml-cpp-dev libssl-dev zlib1g-dev
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools
-  python3 python3-pytest python3-requests python3-redis python3-jwt
+  python3 python3-pytest python3-requests python3-redis python3-jwt python3-yaml
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light haproxy libnginx-mod-http-lua)
