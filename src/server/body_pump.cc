@@ -19,6 +19,7 @@ bool body_pump::feed(http::message_parser<R>& p) {
     if (ec == beast::http::error::need_more) return true;
     if (ec) {
       parse_failed_ = true;
+      too_large_ = ec == beast::http::error::body_limit;
       return false;
     }
     if (used == 0) return true;

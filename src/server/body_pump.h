@@ -32,6 +32,8 @@ class body_pump {
   bool timed_out() const noexcept { return timer_.expired(); }
   // The last failure was malformed input (as opposed to a closed or slow peer).
   bool parse_failed() const noexcept { return parse_failed_; }
+  // The body went over the parser's body limit (client_max_body_size).
+  bool too_large() const noexcept { return too_large_; }
 
  private:
   boost::asio::ip::tcp::socket& socket_;
@@ -39,6 +41,7 @@ class body_pump {
   boost::beast::flat_buffer& buffer_;
   std::chrono::milliseconds timeout_;
   bool parse_failed_ = false;
+  bool too_large_ = false;
 };
 
 }  // namespace gh::server

@@ -104,6 +104,7 @@ class session {
         if (ec && ec != beast::http::error::need_more) {
           if (p.refusal() == http::parse_refusal::too_many_fields) co_return 431;
           if (ec == beast::http::error::header_limit) co_return p.method.empty() ? 414 : 431;
+          if (ec == beast::http::error::body_limit) co_return 413;  // client_max_body_size
           co_return 400;
         }
         if (buf_.size() > s.max_header_size) co_return p.method.empty() ? 414 : 431;

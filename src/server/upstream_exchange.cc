@@ -238,7 +238,8 @@ class exchange {
       if (!co_await pump.read_more(p_)) {
         if (!pump.parse_failed()) co_return false;
         plan_.client_keep_alive = false;
-        ctx_.exit(400, "Bad request");
+        if (pump.too_large()) ctx_.exit(413, "Request size limit exceeded");
+        else ctx_.exit(400, "Bad request");
         co_return true;
       }
       if (ctx_.req.body.size() + p_.body.size() > limit) {
@@ -389,7 +390,10 @@ class exchange {
     for (;;) {
       bool done = p_.is_done();
       if (p_.body.empty() && !done) {
-        if (!co_await pump.read_more(p_)) co_return pump.parse_failed() ? failure::client_bad_request : failure::client;
+        if (!co_await pump.read_more(p_)) {
+          if (pump.too_large()) ctx_.exit(413, "Request size limit exceeded");
+          co_return pump.parse_failed() ? failure::client_bad_request : failure::client;
+        }
         continue;
       }
       ctx_.bytes_in += p_.body.size();

@@ -412,3 +412,22 @@ def test_non_idempotent_request_is_not_retried_after_it_was_sent(gatehouse):
         assert srv.attempts == 1
     finally:
         srv.close()
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_body_over_client_max_body_size_is_413_and_never_reaches_upstream(gatehouse, upstream, framing):
+    gw = gatehouse(simple_config(upstream.url), extra_args=["--set", "client_max_body_size=1k"])
+    body = b"x" * 2000
+    if framing == "content-length":
+        head = b"POST /limited HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n"
+        payload = head + body
+    else:
+        head = b"POST /limited HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        payload = head + b"7d0\r\n" + body + b"\r\n0\r\n\r\n"
+    res = raw_exchange("127.0.0.1", gw.proxy_port, payload, 5.0)
+    assert res.status == 413, res
+    assert b"Request size limit exceeded" in res.data or b"Payload too large" in res.data
+    assert not [r for r in upstream.requests if r["path"] == "/limited"]
+    # A body under the limit still passes.
+    r = requests.post(gw.proxy_url + "/limited", data=b"y" * 500, timeout=5)
+    assert r.status_code == 200 and r.json()["body_len"] == 500
