@@ -268,7 +268,6 @@ class exchange {
   void build_upstream_head() {
     auto& out = io_.out;
     auto& req = ctx_.req;
-    const auto& s = w_.settings();
     out.clear();
     out += req.method;
     out += ' ';
