@@ -7,6 +7,7 @@
 #include "server/server.h"
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -21,7 +22,11 @@ extern char** environ;
 namespace {
 
 void setup_logging(const gh::config::node_settings& s) {
-  auto logger = spdlog::stderr_color_mt("gatehouse");
+  std::shared_ptr<spdlog::logger> logger;
+  if (s.error_log == "stdout") logger = spdlog::stdout_color_mt("gatehouse");
+  else if (s.error_log.empty() || s.error_log == "stderr") logger = spdlog::stderr_color_mt("gatehouse");
+  else logger = spdlog::basic_logger_mt("gatehouse", s.error_log);
+  logger->flush_on(spdlog::level::info);  // few lines, and none lost when the process dies
   spdlog::set_default_logger(logger);
   if (s.log_format == "json") {
     spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","message":"%v"})");
@@ -133,9 +138,9 @@ int main(int argc, char** argv) {
       std::cerr << "gatehouse: " << e.what() << "\n";
       return 1;
     }
-    setup_logging(settings);
     std::unique_ptr<gh::server::server> srv;
     try {
+      setup_logging(settings);
       srv = std::make_unique<gh::server::server>(settings);
     } catch (const std::exception& e) {
       std::cerr << "gatehouse: " << e.what() << "\n";

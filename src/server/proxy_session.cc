@@ -218,15 +218,22 @@ class session {
     req.client_ip = remote_ip_;
     const auto& s = w_.settings();
     if (peer_trusted_) {
-      // nginx realip with real_ip_recursive off: the last address of the header.
+      // nginx realip: the last address of the header; with real_ip_recursive, the last
+      // one that is not itself a trusted proxy.
       if (auto fwd = req.headers.get(s.real_ip_header)) {
-        auto last = fwd->rfind(',');
-        auto candidate = fwd->substr(last == std::string_view::npos ? 0 : last + 1);
-        while (!candidate.empty() && candidate.front() == ' ') candidate.remove_prefix(1);
-        while (!candidate.empty() && candidate.back() == ' ') candidate.remove_suffix(1);
-        boost::system::error_code ec;
-        auto addr = asio::ip::make_address(std::string(candidate), ec);
-        if (!ec) req.client_ip = addr.to_string();
+        std::string_view rest = *fwd;
+        while (!rest.empty()) {
+          auto last = rest.rfind(',');
+          auto candidate = rest.substr(last == std::string_view::npos ? 0 : last + 1);
+          rest = last == std::string_view::npos ? std::string_view() : rest.substr(0, last);
+          while (!candidate.empty() && candidate.front() == ' ') candidate.remove_prefix(1);
+          while (!candidate.empty() && candidate.back() == ' ') candidate.remove_suffix(1);
+          boost::system::error_code ec;
+          auto addr = asio::ip::make_address(std::string(candidate), ec);
+          if (ec) break;
+          req.client_ip = addr.to_string();
+          if (!s.real_ip_recursive || !s.trusted_ips.contains(addr)) break;
+        }
       }
     }
     return true;

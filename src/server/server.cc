@@ -42,11 +42,13 @@ proxy_settings to_proxy_settings(const config::node_settings& s) {
   p.max_headers = s.client_max_headers;
   p.max_body_size = s.client_max_body_size;
   p.upstream_pool_size = s.upstream_keepalive_pool_size;
+  p.upstream_max_requests = static_cast<uint64_t>(std::max(1, s.upstream_keepalive_max_requests));
   p.upstream_idle_timeout = std::chrono::milliseconds(s.upstream_keepalive_idle_timeout_ms);
   std::string error;
   if (auto set = config::cidr_set::parse(s.trusted_ips, &error)) p.trusted_ips = std::move(*set);
   else throw std::invalid_argument("trusted_ips: " + error);
   p.real_ip_header = to_lower(s.real_ip_header);
+  p.real_ip_recursive = s.real_ip_recursive;
   return p;
 }
 

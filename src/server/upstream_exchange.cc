@@ -697,8 +697,8 @@ asio::awaitable<exchange_outcome> exchange::relay_response(beast::flat_buffer& u
     if (done) break;
   }
   bool complete = upstream_ok && client_ok && (no_body || rp.is_done());
-  if (complete && upstream_reusable && ubuf.size() == 0) {
-    ++conn_->requests;
+  if (complete && upstream_reusable && ubuf.size() == 0 &&
+      ++conn_->requests < w_.settings().upstream_max_requests) {
     w_.pool().give_back(std::move(conn_));
   } else {
     conn_.reset();

@@ -173,3 +173,14 @@ def test_websocket_upgrade_is_tunnelled_both_ways(gw, upstream):
     s.close()
     rec = [r for r in upstream.requests if r["path"] == "/ws"][0]
     assert header_values(rec["headers"], "Upgrade") == ["websocket"]
+
+
+@pytest.mark.parametrize("recursive,client_ip", [("off", "10.0.0.5"), ("on", "1.2.3.4")])
+def test_real_ip_recursive_skips_trusted_proxies_in_x_forwarded_for(gatehouse, upstream, recursive, client_ip):
+    gw = gatehouse(simple_config(upstream.url),
+                   extra_args=["--trusted-ips", "127.0.0.1,10.0.0.0/8",
+                               "--set", f"real_ip_recursive={recursive}"])
+    r = requests.get(gw.proxy_url + "/rip", timeout=10,
+                     headers={"X-Forwarded-For": "1.2.3.4, 10.0.0.5"})
+    assert forwarded(r, "X-Real-IP") == [client_ip]
+    assert forwarded(r, "X-Forwarded-For") == ["1.2.3.4, 10.0.0.5, 127.0.0.1"]
