@@ -8,13 +8,29 @@
 #include "core/deadline_wheel.h"
 #include "http/message_parser.h"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <chrono>
 
 namespace gh::server {
+
+// Writes all of `buffers` under a deadline on the worker's wheel; the write's error, if
+// any (`timer.expired()` then tells a timeout from a broken connection).
+template <class ConstBuffers>
+boost::asio::awaitable<boost::system::error_code> timed_write(
+    boost::asio::ip::tcp::socket& socket, deadline_wheel::entry& timer,
+    std::chrono::milliseconds timeout, const ConstBuffers& buffers) {
+  timer.expires_after(timeout);
+  auto [ec, n] = co_await boost::asio::async_write(
+      socket, buffers, boost::asio::as_tuple(boost::asio::use_awaitable));
+  timer.clear();
+  co_return ec;
+}
 
 class body_pump {
  public:

@@ -188,7 +188,7 @@ reload_result server::reload_from_text(const std::string& text, const std::strin
 server::totals server::counters() const {
   totals t;
   for (const auto& w : workers_) {
-    auto& c = const_cast<worker&>(*w).counters();
+    const auto& c = w->counters();
     t.accepted += c.accepted.load(std::memory_order_relaxed);
     t.handled += c.handled.load(std::memory_order_relaxed);
     t.requests += c.requests.load(std::memory_order_relaxed);

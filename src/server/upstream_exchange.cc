@@ -59,9 +59,7 @@ asio::awaitable<bool> send_local_response(exchange_io& io, int status, std::stri
   bool send_body = !head_only && !http::status_has_no_body(status);
   std::array<asio::const_buffer, 2> bufs{asio::buffer(out),
                                          asio::buffer(body.data(), send_body ? body.size() : 0)};
-  io.client_timer.expires_after(io.w.settings().send_timeout);
-  auto [ec, n] = co_await asio::async_write(io.client, bufs, use_tuple);
-  io.client_timer.clear();
+  auto ec = co_await timed_write(io.client, io.client_timer, io.w.settings().send_timeout, bufs);
   co_return !ec && !close;
 }
 
@@ -259,10 +257,8 @@ class exchange {
     if (continue_sent_) co_return true;
     continue_sent_ = true;
     static constexpr std::string_view line = "HTTP/1.1 100 Continue\r\n\r\n";
-    io_.client_timer.expires_after(w_.settings().send_timeout);
-    auto [ec, n] = co_await asio::async_write(io_.client, asio::buffer(line), use_tuple);
-    io_.client_timer.clear();
-    co_return !ec;
+    co_return !co_await timed_write(io_.client, io_.client_timer, w_.settings().send_timeout,
+                                    asio::buffer(line));
   }
 
   void build_upstream_head() {
@@ -374,9 +370,8 @@ class exchange {
   }
 
   asio::awaitable<failure> write_upstream(std::span<const asio::const_buffer> bufs) {
-    conn_->timer.expires_after(milliseconds(ctx_.service->write_timeout));
-    auto [ec, n] = co_await asio::async_write(conn_->socket, bufs, use_tuple);
-    conn_->timer.clear();
+    auto ec = co_await timed_write(conn_->socket, conn_->timer,
+                                   milliseconds(ctx_.service->write_timeout), bufs);
     if (!ec) co_return failure::none;
     co_return conn_->timer.expired() ? failure::timeout : failure::reset;
   }
@@ -627,10 +622,7 @@ asio::awaitable<exchange_outcome> exchange::relay_response(beast::flat_buffer& u
   out += "\r\n";
 
   auto write_client = [&](std::span<const asio::const_buffer> bufs) -> asio::awaitable<bool> {
-    io_.client_timer.expires_after(w_.settings().send_timeout);
-    auto [ec, n] = co_await asio::async_write(io_.client, bufs, use_tuple);
-    io_.client_timer.clear();
-    co_return !ec;
+    co_return !co_await timed_write(io_.client, io_.client_timer, w_.settings().send_timeout, bufs);
   };
 
   if (upgrade) {

@@ -71,6 +71,7 @@ class worker {
   metrics::proxy_metrics* metrics() const noexcept { return metrics_; }
   store::Store* store() const noexcept { return store_.get(); }
   worker_counters& counters() noexcept { return counters_; }
+  const worker_counters& counters() const noexcept { return counters_; }
 
   // The current snapshot (refreshed when a reload published a new one).
   const std::shared_ptr<const snapshot>& current_snapshot();
