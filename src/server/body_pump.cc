@@ -2,12 +2,46 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
+
+#include <vector>
 
 namespace gh::server {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+
+asio::awaitable<boost::system::error_code> timed_write(asio::ip::tcp::socket& socket,
+                                                       deadline_wheel::entry& timer,
+                                                       std::chrono::milliseconds timeout,
+                                                       std::span<const asio::const_buffer> buffers) {
+  timer.expires_after(timeout);
+  // A head, or a head with a small body, fits in the socket's send buffer: one sendmsg,
+  // no trip through the reactor and no completion to schedule.
+  boost::system::error_code ec;
+  std::size_t sent = socket.write_some(buffers, ec);
+  if (!ec && sent == asio::buffer_size(buffers)) {
+    timer.clear();
+    co_return ec;
+  }
+  if (ec && ec != asio::error::would_block) {
+    timer.clear();
+    co_return ec;
+  }
+  std::vector<asio::const_buffer> rest;
+  for (const auto& b : buffers) {
+    if (sent >= b.size()) {
+      sent -= b.size();
+      continue;
+    }
+    rest.push_back(b + sent);
+    sent = 0;
+  }
+  auto [wec, n] = co_await asio::async_write(socket, rest, asio::as_tuple(asio::use_awaitable));
+  timer.clear();
+  co_return wec;
+}
 
 template <bool R>
 bool body_pump::feed(http::message_parser<R>& p) {

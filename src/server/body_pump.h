@@ -12,25 +12,20 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <chrono>
+#include <span>
 
 namespace gh::server {
 
 // Writes all of `buffers` under a deadline on the worker's wheel; the write's error, if
-// any (`timer.expired()` then tells a timeout from a broken connection).
-template <class ConstBuffers>
+// any (`timer.expired()` then tells a timeout from a broken connection). The socket must
+// be in non-blocking mode (sockets of the proxy are): as nginx and HAProxy do, the bytes
+// are sent at once, and only what the kernel did not take waits in the reactor.
 boost::asio::awaitable<boost::system::error_code> timed_write(
     boost::asio::ip::tcp::socket& socket, deadline_wheel::entry& timer,
-    std::chrono::milliseconds timeout, const ConstBuffers& buffers) {
-  timer.expires_after(timeout);
-  auto [ec, n] = co_await boost::asio::async_write(
-      socket, buffers, boost::asio::as_tuple(boost::asio::use_awaitable));
-  timer.clear();
-  co_return ec;
-}
+    std::chrono::milliseconds timeout, std::span<const boost::asio::const_buffer> buffers);
 
 class body_pump {
  public:

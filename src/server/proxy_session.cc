@@ -258,6 +258,7 @@ class session {
 
 asio::awaitable<void> serve_proxy_connection(worker& w, tcp::socket socket) {
   socket.set_option(tcp::no_delay(true));
+  socket.non_blocking(true);  // timed_write sends at once and never waits in the kernel
   session s(w, std::move(socket));
   co_await s.run();
 }

@@ -257,8 +257,9 @@ class exchange {
     if (continue_sent_) co_return true;
     continue_sent_ = true;
     static constexpr std::string_view line = "HTTP/1.1 100 Continue\r\n\r\n";
+    const asio::const_buffer buf = asio::buffer(line);
     co_return !co_await timed_write(io_.client, io_.client_timer, w_.settings().send_timeout,
-                                    asio::buffer(line));
+                                    std::span(&buf, 1));
   }
 
   void build_upstream_head() {
@@ -362,6 +363,7 @@ class exchange {
       conn_->timer.clear();
       if (!cec) {
         conn_->socket.set_option(tcp::no_delay(true), ignored);
+        conn_->socket.non_blocking(true, ignored);  // for timed_write's immediate send
         co_return failure::none;
       }
       if (conn_->timer.expired()) co_return failure::timeout;
@@ -621,13 +623,11 @@ asio::awaitable<exchange_outcome> exchange::relay_response(beast::flat_buffer& u
   }
   out += "\r\n";
 
-  auto write_client = [&](std::span<const asio::const_buffer> bufs) -> asio::awaitable<bool> {
-    co_return !co_await timed_write(io_.client, io_.client_timer, w_.settings().send_timeout, bufs);
-  };
+  const auto send_timeout = w_.settings().send_timeout;
 
   if (upgrade) {
     std::array<asio::const_buffer, 2> first{asio::buffer(out), ubuf.data()};
-    bool ok = co_await write_client(first);
+    bool ok = !co_await timed_write(io_.client, io_.client_timer, send_timeout, first);
     if (ok && io_.client_buf.size() > 0) {
       auto [ec, n] = co_await asio::async_write(conn_->socket, io_.client_buf.data(), use_tuple);
       io_.client_buf.consume(io_.client_buf.size());
@@ -653,7 +653,8 @@ asio::awaitable<exchange_outcome> exchange::relay_response(beast::flat_buffer& u
     if (!done && rp.body.empty()) {
       if (head_pending) {  // let the client see the head before waiting on the upstream
         std::array<asio::const_buffer, 1> head{asio::buffer(out)};
-        if (!(client_ok = co_await write_client(head))) break;
+        client_ok = !co_await timed_write(io_.client, io_.client_timer, send_timeout, head);
+        if (!client_ok) break;
         ctx_.bytes_out += out.size();
         head_pending = false;
       }
@@ -684,7 +685,11 @@ asio::awaitable<exchange_outcome> exchange::relay_response(beast::flat_buffer& u
       bufs[count++] = asio::buffer(chunk);
     }
     if (done && frame == framing::chunked) bufs[count++] = asio::buffer("0\r\n\r\n", 5);
-    if (count && !(client_ok = co_await write_client(std::span(bufs.data(), count)))) break;
+    if (count) {
+      client_ok = !co_await timed_write(io_.client, io_.client_timer, send_timeout,
+                                        std::span(bufs.data(), count));
+      if (!client_ok) break;
+    }
     ctx_.bytes_out += chunk.size();
     if (done) break;
   }
