@@ -76,4 +76,9 @@ period_window window_at(period p, int64_t now_ms) noexcept {
   return {now_ms, second_ms};
 }
 
+int64_t wall_clock_ms() noexcept {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace gh::plugins::rate_limiting

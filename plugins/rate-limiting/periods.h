@@ -33,4 +33,7 @@ struct period_window {
 // The calendar window containing `now_ms` (UTC).
 period_window window_at(period p, int64_t now_ms) noexcept;
 
+// Wall-clock milliseconds since the epoch: windows align to it on every node (NTP).
+int64_t wall_clock_ms() noexcept;
+
 }  // namespace gh::plugins::rate_limiting

@@ -1,5 +1,6 @@
 #include "plugins/rate-limiting/rate_limiting.h"
 
+#include "plugins/rate-limiting/local_counts.h"
 #include "plugins/rate-limiting/periods.h"
 
 #include "events/pipeline.h"
@@ -11,8 +12,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/this_coro.hpp>
+
 #include <atomic>
-#include <charconv>
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
@@ -57,12 +59,6 @@ struct request_state {
   std::vector<header> headers;
 };
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 class rate_limiting_plugin final : public plugin::Plugin {
  public:
   rate_limiting_plugin(const config::PluginInstance& inst, const json::object& c,
@@ -87,6 +83,14 @@ class rate_limiting_plugin final : public plugin::Plugin {
       const double d = v->to_number<double>();
       periods_.push_back({p, d, static_cast<int64_t>(std::ceil(d)), fmt::format("{}", d)});
     }
+    const double sync_rate = get_number(c, "sync_rate", -1);
+    if (tagged_ && sync_rate > 0 && store_) {
+      counts_ = std::make_shared<rl::local_counts>(
+          store_, std::chrono::milliseconds(std::llround(sync_rate * 1000)));
+    }
+  }
+  ~rate_limiting_plugin() override {
+    if (counts_) counts_->retire();  // its loop pushes the pending hits once more
   }
 
   bool waits() const noexcept override { return true; }
@@ -116,6 +120,8 @@ class rate_limiting_plugin final : public plugin::Plugin {
   bool tagged_;
   std::vector<period_limit> periods_;
   mutable std::atomic<int64_t> last_error_log_ms_{0};
+  // sync_rate > 0: the node's local counts, pushed to Redis every sync_rate seconds.
+  std::shared_ptr<rl::local_counts> counts_;
 };
 
 std::string rate_limiting_plugin::identifier(const Context& ctx) const {
@@ -203,7 +209,7 @@ void rate_limiting_plugin::fill_headers(const store::limit_result& r, bool block
 }
 
 void rate_limiting_plugin::log_store_error(const boost::system::error_code& ec) const {
-  const int64_t now = wall_ms();
+  const int64_t now = rl::wall_clock_ms();
   int64_t last = last_error_log_ms_.load(std::memory_order_relaxed);
   if (now - last < error_log_interval_ms) return;
   if (!last_error_log_ms_.compare_exchange_strong(last, now)) return;
@@ -214,14 +220,24 @@ void rate_limiting_plugin::log_store_error(const boost::system::error_code& ec) 
 
 boost::asio::awaitable<Flow> rate_limiting_plugin::access_async(Context& ctx) const {
   if (periods_.empty()) co_return Flow::next;
-  const int64_t now = wall_ms();
+  const int64_t now = rl::wall_clock_ms();
   const std::vector<store::window_spec> specs = windows(identifier(ctx), now);
   store::Store* st = store_ ? store_.get() : ctx.store;
   // (No co_await inside ?: — GCC 12 miscompiles it.)
   store::result<store::limit_result> r(
       boost::system::in_place_error,
       boost::system::errc::make_error_code(boost::system::errc::not_connected));
-  if (st != nullptr) r = co_await st->limit(specs, 1, algorithm_, now);
+  std::optional<store::limit_result> local;
+  if (counts_) {
+    counts_->start(co_await boost::asio::this_coro::executor);
+    local = counts_->try_admit(specs, 1, now);
+  }
+  if (local) {
+    r = std::move(*local);
+  } else if (st != nullptr) {
+    r = co_await st->limit(specs, 1, algorithm_, now);
+    if (counts_ && r) counts_->seed(specs, *r, now);
+  }
   if (!r || r->windows.size() != periods_.size()) {
     log_store_error(r ? boost::system::errc::make_error_code(boost::system::errc::protocol_error)
                       : r.error());

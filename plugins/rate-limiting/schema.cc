@@ -90,11 +90,10 @@ void check_periods_and_sync_rate(const json::object& c, std::vector<plugin::Sche
       if (v != nullptr && !v->is_null()) has_target = true;
     }
     if (!has_target) errors.push_back({"redis.host", "required field missing"});
-    if (sync_rate > 0) {
-      // Every request is counted in Redis (exact); local counting with periodic sync is
-      // refused rather than silently ignored.
-      errors.push_back({"@entity", "sync_rate is not supported: use -1 (every request is "
-                                   "counted in Redis, exactly)"});
+    if (sync_rate > 0 && get_string(c, "algorithm", "fixed") == "sliding") {
+      // Local counts are fixed-window counts (Kong's); the sliding estimate needs both
+      // buckets of every node, so it stays exact-only.
+      errors.push_back({"@entity", "sync_rate requires algorithm fixed"});
     }
   }
   if (policy != "redis" && sync_rate != -1) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/system/errc.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
@@ -68,6 +69,17 @@ class Store {
   virtual awaitable<result<limit_result>> limit(std::span<const window_spec> windows,
                                                 int64_t cost, window_algorithm algorithm,
                                                 int64_t now_ms) = 0;
+
+  // Fixed windows counted by the caller (rate-limiting's sync_rate: a node admits against
+  // its local view and pushes what it admitted every interval): adds deltas[i] to the count
+  // of windows[i] without checking limits (0 = only read) and returns every count after, in
+  // one round trip per slot. The entries are limit()'s, so both may be used on one key.
+  // Only a store shared by nodes needs it; the default says it is not supported.
+  virtual awaitable<result<std::vector<int64_t>>> add_counts(
+      std::span<const window_spec> windows, std::span<const int64_t> deltas, int64_t now_ms) {
+    (void)windows, (void)deltas, (void)now_ms;
+    co_return boost::system::errc::make_error_code(boost::system::errc::operation_not_supported);
+  }
 
   virtual awaitable<result<std::optional<std::string>>> get(std::string_view key) = 0;
   // Values for many keys in one round trip; missing keys give nullopt.

@@ -39,6 +39,15 @@ std::string tag_of(std::string_view key) {
   return std::string(key);
 }
 
+// Indexes of `n` keys grouped by Cluster slot (one group, slot 0, off Cluster): commands
+// and scripts touching several keys must stay within one slot.
+template <class KeyOf>
+std::map<uint16_t, std::vector<std::size_t>> by_slot(bool cluster, std::size_t n, KeyOf key_of) {
+  std::map<uint16_t, std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < n; ++i) groups[cluster ? key_slot(key_of(i)) : uint16_t{0}].push_back(i);
+  return groups;
+}
+
 class redis_store final : public gh::store::Store {
  public:
   explicit redis_store(const redis_config& cfg)
@@ -46,7 +55,8 @@ class redis_store final : public gh::store::Store {
         cluster_(cfg.kind() == topology::cluster),
         incr_(scripts::incr),
         cad_(scripts::compare_and_delete),
-        limit_(scripts::limit) {}
+        limit_(scripts::limit),
+        add_counts_(scripts::add_counts) {}
 
   awaitable<result<int64_t>> incr(std::string_view key, int64_t delta, milliseconds ttl) override {
     auto c = co_await here();
@@ -98,6 +108,36 @@ class redis_store final : public gh::store::Store {
     co_return out;
   }
 
+  awaitable<result<std::vector<int64_t>>> add_counts(std::span<const window_spec> windows,
+                                                     std::span<const int64_t> deltas,
+                                                     int64_t now_ms) override {
+    std::vector<int64_t> out(windows.size(), 0);
+    if (windows.empty()) co_return out;
+    if (deltas.size() != windows.size()) co_return errc::bad_reply;
+    auto c = co_await here();
+    const auto groups =
+        by_slot(cluster_, windows.size(), [&](std::size_t i) { return windows[i].key; });
+    for (const auto& [slot, idx] : groups) {
+      std::vector<std::string> keys;
+      std::vector<std::string> args;
+      keys.reserve(idx.size());
+      args.reserve(1 + 3 * idx.size());
+      args.push_back(std::to_string(now_ms));
+      for (auto i : idx) {
+        keys.push_back(windows[i].key);
+        args.push_back(std::to_string(deltas[i]));
+        args.push_back(std::to_string(windows[i].window.count()));
+        args.push_back(std::to_string(windows[i].start_ms));
+      }
+      auto r = co_await eval(*c, add_counts_, keys, args);
+      if (!r) co_return r.error();
+      if (!r->is_array()) co_return server_error(*r);
+      if (r->elements.size() != idx.size()) co_return errc::bad_reply;
+      for (std::size_t j = 0; j < idx.size(); ++j) out[idx[j]] = r->elements[j].integer;
+    }
+    co_return out;
+  }
+
   awaitable<result<std::optional<std::string>>> get(std::string_view key) override {
     auto c = co_await here();
     const command cmd{"GET", key};
@@ -114,10 +154,7 @@ class redis_store final : public gh::store::Store {
     if (keys.empty()) co_return out;
     auto c = co_await here();
     // One MGET per slot (Cluster refuses cross-slot MGET); one MGET in all otherwise.
-    std::map<uint16_t, std::vector<std::size_t>> groups;
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-      groups[cluster_ ? key_slot(keys[i]) : uint16_t{0}].push_back(i);
-    }
+    const auto groups = by_slot(cluster_, keys.size(), [&](std::size_t i) { return keys[i]; });
     for (const auto& [slot, idx] : groups) {
       command cmd{"MGET"};
       for (auto i : idx) cmd.arg(keys[i]);
@@ -211,6 +248,7 @@ class redis_store final : public gh::store::Store {
   script incr_;
   script cad_;
   script limit_;
+  script add_counts_;
 };
 
 }  // namespace

@@ -104,4 +104,32 @@ end
 return out
 )lua";
 
+// KEYS: one per fixed window. ARGV: now_ms, then per window: delta, length_ms, start_ms
+// (-1 = aligned). Adds each delta to the window's count in limit()'s hash (a stale or
+// missing entry counts 0; delta 0 writes nothing) and returns the counts after, in order.
+inline constexpr const char* add_counts = R"lua(
+local now = tonumber(ARGV[1])
+local function int(x) return string.format('%d', x) end
+local out = {}
+for i = 1, #KEYS do
+  local base = 1 + (i - 1) * 3
+  local delta = tonumber(ARGV[base + 1])
+  local len = math.max(1, tonumber(ARGV[base + 2]))
+  local start = tonumber(ARGV[base + 3])
+  if start < 0 then start = math.floor(now / len) * len end
+  local e = redis.pcall('HMGET', KEYS[i], 's', 'c')
+  local wrong = type(e) == 'table' and e.err ~= nil
+  local count = 0
+  if not wrong and e[1] and tonumber(e[1]) == start then count = tonumber(e[2]) or 0 end
+  if delta > 0 then
+    count = count + delta
+    if wrong then redis.call('DEL', KEYS[i]) end
+    redis.call('HSET', KEYS[i], 's', int(start), 'c', int(count), 'p', '0')
+    redis.call('PEXPIREAT', KEYS[i], int(math.max(start + len, now + 1)))
+  end
+  out[i] = count
+end
+return out
+)lua";
+
 }  // namespace gh::redis::scripts

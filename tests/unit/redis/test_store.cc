@@ -109,6 +109,34 @@ TEST_F(RedisStore, LimitAdmitsExactlyTheLimitFromTwoWorkersUnderConcurrency) {
   EXPECT_EQ(failed.load(), 0);
 }
 
+TEST_F(RedisStore, AddCountsAddsToLimitEntriesWithoutCheckingAndReadsBack) {
+  const int64_t now = wall_ms();
+  const int64_t start = now / 60000 * 60000;
+  std::vector<window_spec> specs = {{"rl:{a}:" + std::to_string(start) + ":minute", 5, 60000ms,
+                                     start},
+                                    {"rl:{b}:" + std::to_string(start) + ":minute", 5, 60000ms,
+                                     start}};
+  // Two hits through limit() on the first key, then local counts pushed on top: the same
+  // entry, past the limit (add_counts does not check), and a zero delta only reads.
+  ASSERT_TRUE(run(io_, store_->limit(std::span(specs.data(), 1), 2, window_algorithm::fixed, now)));
+  std::vector<int64_t> deltas = {4, 0};
+  auto counts = run(io_, store_->add_counts(specs, deltas, now));
+  ASSERT_TRUE(counts) << counts.error().message();
+  EXPECT_EQ(*counts, (std::vector<int64_t>{6, 0}));
+  EXPECT_EQ(server_->cli("EXISTS " + specs[1].key), "0\n");  // a read writes nothing
+  EXPECT_GT(std::atoi(server_->cli("PTTL " + specs[0].key).c_str()), 0);
+  auto l = run(io_, store_->limit(std::span(specs.data(), 1), 1, window_algorithm::fixed, now));
+  ASSERT_TRUE(l);
+  EXPECT_FALSE(l->admitted);  // limit() sees the pushed hits
+  // An entry of an earlier window counts as 0.
+  window_spec next = specs[0];
+  next.start_ms = start + 60000;
+  deltas = {1};
+  counts = run(io_, store_->add_counts(std::span(&next, 1), deltas, now + 60000));
+  ASSERT_TRUE(counts);
+  EXPECT_EQ(counts->front(), 1);
+}
+
 TEST_F(RedisStore, IncrSetsTtlOnlyWhenItCreatesTheKey) {
   auto v = run(io_, store_->incr("hits", 2, 5000ms));
   ASSERT_TRUE(v);
