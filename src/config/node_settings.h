@@ -39,7 +39,10 @@ struct node_settings {
   int client_header_timeout_ms = 60000;  // nginx client_header_timeout (Kong: 60s)
   int client_body_timeout_ms = 60000;    // nginx client_body_timeout
   int keepalive_timeout_ms = 60000;      // nginx keepalive_timeout (Kong: 60s)
-  std::size_t upstream_keepalive_pool_size = 60;  // Kong upstream_keepalive_pool_size
+  // Kong's name; Kong's default is 60, which above ~60 concurrent requests per worker makes
+  // most requests open (and then close) a new upstream connection. HAProxy and Envoy keep
+  // every idle connection; 1024 bounds that, and idle ones still close after the timeout.
+  std::size_t upstream_keepalive_pool_size = 1024;
   int upstream_keepalive_max_requests = 10000;    // Kong upstream_keepalive_max_requests
   int upstream_keepalive_idle_timeout_ms = 60000; // Kong upstream_keepalive_idle_timeout
 

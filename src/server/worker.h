@@ -38,7 +38,7 @@ struct proxy_settings {
   std::size_t max_header_size = 32 * 1024;
   std::size_t max_headers = 100;
   uint64_t max_body_size = 0;  // 0 = unlimited
-  std::size_t upstream_pool_size = 60;
+  std::size_t upstream_pool_size = 1024;
   uint64_t upstream_max_requests = 10000;  // per pooled connection, then it is closed
   std::chrono::milliseconds upstream_idle_timeout{60000};
   config::cidr_set trusted_ips;

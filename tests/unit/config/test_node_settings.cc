@@ -41,7 +41,7 @@ TEST(NodeSettings, DefaultsFollowKong) {
   EXPECT_EQ(s.workers, std::max(1u, std::thread::hardware_concurrency()));
   EXPECT_EQ(s.client_max_body_size, 0u);
   EXPECT_EQ(s.client_max_headers, 100u);
-  EXPECT_EQ(s.upstream_keepalive_pool_size, 60u);
+  EXPECT_EQ(s.upstream_keepalive_pool_size, 1024u);
   EXPECT_EQ(s.real_ip_header, "X-Forwarded-For");
   EXPECT_EQ(s.access_log, "off");
   EXPECT_EQ(s.drain_timeout_ms, 30000);
