@@ -128,9 +128,9 @@ int run_mask_cli(const mask_cli_options& opt, std::istream& in, std::ostream& ou
     engine->find(input, found);
     for (const match& m : found) {
       std::string_view value = std::string_view(input).substr(m.begin, m.end - m.begin);
-      const std::string* token = map.token_of(value);
+      const std::optional<std::string_view> token = map.token_of(value);
       err << m.begin << '\t' << m.end << '\t' << engine->type_names()[m.type] << '\t'
-          << (token != nullptr ? *token : map.token_for(engine->type_names()[m.type], value))
+          << (token ? *token : map.token_for(engine->type_names()[m.type], value))
           << '\n';
     }
   }

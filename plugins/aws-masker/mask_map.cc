@@ -1,10 +1,41 @@
 #include "mask_map.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <cstring>
 
 namespace gh::aws_masker {
+namespace {
+
+// The decimal digits of `number`, at least three, into `digits` (most significant
+// first); returns how many.
+std::size_t token_digits(unsigned long number, char* digits) noexcept {
+  char rev[24];
+  std::size_t n = 0;
+  do {
+    rev[n++] = static_cast<char>('0' + number % 10);
+    number /= 10;
+  } while (number != 0);
+  while (n < 3) rev[n++] = '0';
+  for (std::size_t i = 0; i < n; ++i) digits[i] = rev[n - 1 - i];
+  return n;
+}
+
+// Appends AWS_<type>_<digits> to `out`; returns its length.
+std::size_t append_token(std::string& out, std::string_view type, unsigned long number) {
+  char digits[24];
+  const std::size_t nd = token_digits(number, digits);
+  const std::size_t len = 5 + type.size() + nd;
+  const std::size_t at = out.size();
+  out.resize(at + len);
+  char* o = out.data() + at;
+  std::memcpy(o, "AWS_", 4);
+  std::memcpy(o + 4, type.data(), type.size());
+  o[4 + type.size()] = '_';
+  std::memcpy(o + 5 + type.size(), digits, nd);
+  return len;
+}
+
+}  // namespace
 
 std::size_t string_hash::operator()(std::string_view s) const noexcept {
   const char* p = s.data();
@@ -32,25 +63,15 @@ std::size_t string_hash::operator()(std::string_view s) const noexcept {
 }
 
 std::string mask_map::make_token(std::string_view type, unsigned long number) {
-  char digits[24];
-  int n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + number % 10);
-    number /= 10;
-  } while (number != 0);
-  while (n < 3) digits[n++] = '0';
   std::string t;
-  t.reserve(5 + type.size() + static_cast<std::size_t>(n));
-  t += "AWS_";
-  t += type;
-  t += '_';
-  while (n > 0) t += digits[--n];
+  append_token(t, type, number);
   return t;
 }
 
 void mask_map::reserve(std::size_t n) {
-  grow(by_value_, false, n * 2);
-  grow(by_token_, true, n * 2);
+  entries_.reserve(entries_.size() + n);
+  arena_.reserve(arena_.size() + n * 32);
+  grow(by_value_, false, (entries_.size() + n) * 2);
 }
 
 std::size_t mask_map::find(const index& ix, bool by_token, std::string_view key,
@@ -63,12 +84,12 @@ std::size_t mask_map::find(const index& ix, bool by_token, std::string_view key,
     if (s == 0) return npos;
     if ((s >> 32) != tag) continue;
     const std::size_t pos = static_cast<std::size_t>(s & 0xffffffffu) - 1;
-    const entry& e = entries_[pos];
-    if ((by_token ? e.token : e.value) == key) return pos;
+    const record& r = entries_[pos];
+    if ((by_token ? token_at(r) : value_at(r)) == key) return pos;
   }
 }
 
-void mask_map::add(index& ix, bool by_token, uint64_t h, std::size_t position) {
+void mask_map::add(index& ix, bool by_token, uint64_t h, std::size_t position) const {
   if ((ix.used + 1) * 2 > ix.slots.size())
     grow(ix, by_token, std::max<std::size_t>(16, ix.slots.size() * 2));
   const std::size_t mask = ix.slots.size() - 1;
@@ -78,35 +99,83 @@ void mask_map::add(index& ix, bool by_token, uint64_t h, std::size_t position) {
   ++ix.used;
 }
 
-void mask_map::grow(index& ix, bool by_token, std::size_t min_slots) {
+void mask_map::grow(index& ix, bool by_token, std::size_t min_slots) const {
   std::size_t n = 16;
   while (n < min_slots) n *= 2;
   if (n <= ix.slots.size()) return;
   ix.slots.assign(n, 0);
   ix.used = 0;
   const string_hash hash;
-  for (std::size_t pos = 0; pos < entries_.size(); ++pos) {
-    const entry& e = entries_[pos];
-    add(ix, by_token, hash(by_token ? e.token : e.value), pos);
+  const std::size_t indexed = by_token ? tokens_indexed_ : entries_.size();
+  for (std::size_t pos = 0; pos < indexed; ++pos) {
+    const record& r = entries_[pos];
+    add(ix, by_token, hash(by_token ? token_at(r) : value_at(r)), pos);
   }
 }
 
-std::size_t mask_map::emplace_entry(std::string_view type, std::string token,
-                                    std::string_view value, uint64_t value_hash) {
-  entries_.push_back({std::move(token), std::string(value), std::string(type)});
-  const std::size_t pos = entries_.size() - 1;
-  const entry& e = entries_.back();
-  add(by_value_, false, value_hash, pos);
-  add(by_token_, true, string_hash{}(e.token), pos);
-  max_token_len_ = std::max(max_token_len_, e.token.size());
-  return pos;
+void mask_map::index_tokens() const {
+  if (tokens_indexed_ == entries_.size()) return;
+  grow(by_token_, true, entries_.size() * 2);
+  const string_hash hash;
+  for (; tokens_indexed_ < entries_.size(); ++tokens_indexed_) {
+    add(by_token_, true, hash(token_at(entries_[tokens_indexed_])), tokens_indexed_);
+  }
 }
 
-unsigned long& mask_map::counter(std::string_view type) {
-  for (auto& [name, n] : counters_) {
-    if (name == type) return n;
+uint32_t mask_map::type_index(std::string_view type) {
+  for (std::size_t i = 0; i < types_.size(); ++i) {
+    if (types_[i].name == type) return static_cast<uint32_t>(i);
   }
-  return counters_.emplace_back(std::string(type), 0).second;
+  types_.push_back({std::string(type), 0});
+  return static_cast<uint32_t>(types_.size() - 1);
+}
+
+template <typename WriteToken>
+std::size_t mask_map::append(uint32_t type, std::string_view value, uint64_t value_hash,
+                             WriteToken&& write_token) {
+  const auto begin = static_cast<uint32_t>(arena_.size());
+  arena_.append(value);
+  const std::size_t token_size = write_token(arena_);
+  entries_.push_back({begin, static_cast<uint32_t>(value.size()),
+                      static_cast<uint32_t>(token_size), type});
+  add(by_value_, false, value_hash, entries_.size() - 1);
+  max_token_len_ = std::max(max_token_len_, token_size);
+  return entries_.size() - 1;
+}
+
+std::string_view mask_map::token_for(std::string_view type, std::string_view value) {
+  const uint64_t h = string_hash{}(value);
+  if (std::size_t pos = find(by_value_, false, value, h); pos != npos)
+    return token_at(entries_[pos]);
+  const uint32_t t = type_index(type);
+  unsigned long n = ++types_[t].issued;
+  if (has_inserted_) {
+    while (value_of(make_token(type, n))) n = ++types_[t].issued;  // taken
+  }
+  const std::size_t pos =
+      append(t, value, h, [&](std::string& arena) { return append_token(arena, type, n); });
+  return token_at(entries_[pos]);
+}
+
+bool mask_map::insert(std::string_view type, std::string_view token, std::string_view value) {
+  const string_hash hash;
+  const uint64_t vh = hash(value);
+  index_tokens();
+  const std::size_t bt = find(by_token_, true, token, hash(token));
+  const std::size_t bv = find(by_value_, false, value, vh);
+  if (bt != npos || bv != npos) return bt != npos && bt == bv;
+  has_inserted_ = true;
+  const uint32_t t = type_index(type);
+  append(t, value, vh, [&](std::string& arena) {
+    arena.append(token);
+    return token.size();
+  });
+  std::string_view parsed_type;
+  unsigned long n = 0;
+  if (parse_token(token, parsed_type, n) && parsed_type == type) {
+    types_[t].issued = std::max(types_[t].issued, n);
+  }
+  return true;
 }
 
 bool mask_map::parse_token(std::string_view token, std::string_view& type, unsigned long& number) {
@@ -130,40 +199,29 @@ bool mask_map::parse_token(std::string_view token, std::string_view& type, unsig
   return true;
 }
 
-const std::string& mask_map::token_for(std::string_view type, std::string_view value) {
-  const uint64_t h = string_hash{}(value);
-  if (std::size_t pos = find(by_value_, false, value, h); pos != npos) return entries_[pos].token;
-  unsigned long& c = counter(type);
-  std::string token = make_token(type, ++c);
-  while (has_inserted_ && value_of(token) != nullptr) token = make_token(type, ++c);  // taken
-  return entries_[emplace_entry(type, std::move(token), value, h)].token;
-}
-
-bool mask_map::insert(std::string_view type, std::string_view token, std::string_view value) {
-  const string_hash hash;
-  const uint64_t vh = hash(value);
-  const std::size_t bt = find(by_token_, true, token, hash(token));
-  const std::size_t bv = find(by_value_, false, value, vh);
-  if (bt != npos || bv != npos) return bt != npos && bt == bv;
-  has_inserted_ = true;
-  emplace_entry(type, std::string(token), value, vh);
-  std::string_view parsed_type;
-  unsigned long n = 0;
-  if (parse_token(token, parsed_type, n) && parsed_type == type) {
-    unsigned long& c = counter(type);
-    c = std::max(c, n);
-  }
-  return true;
-}
-
-const std::string* mask_map::value_of(std::string_view token) const noexcept {
+std::optional<std::string_view> mask_map::value_of(std::string_view token) const {
+  index_tokens();
   std::size_t pos = find(by_token_, true, token, string_hash{}(token));
-  return pos == npos ? nullptr : &entries_[pos].value;
+  if (pos == npos) return std::nullopt;
+  return value_at(entries_[pos]);
 }
 
-const std::string* mask_map::token_of(std::string_view value) const noexcept {
+std::optional<std::string_view> mask_map::token_of(std::string_view value) const noexcept {
   std::size_t pos = find(by_value_, false, value, string_hash{}(value));
-  return pos == npos ? nullptr : &entries_[pos].token;
+  if (pos == npos) return std::nullopt;
+  return token_at(entries_[pos]);
+}
+
+mask_map::entry mask_map::at(std::size_t i) const noexcept {
+  const record& r = entries_[i];
+  return {token_at(r), value_at(r), types_[r.type].name};
+}
+
+std::vector<mask_map::entry> mask_map::entries() const {
+  std::vector<entry> out;
+  out.reserve(entries_.size());
+  for (std::size_t i = 0; i < entries_.size(); ++i) out.push_back(at(i));
+  return out;
 }
 
 }  // namespace gh::aws_masker

@@ -5,14 +5,18 @@
 // order of first appearance; the same value always gets the same token. The restorer
 // only ever consults the caller's own map, so a token it did not issue passes through.
 // Not thread-safe: a map belongs to one request on one worker.
+//
+// A request masks hundreds of values, so the map is built for that: every token and value
+// lives in one byte arena, entries are offsets into it, and two open-addressing indexes
+// find them — no allocation per entry, and destroying a map frees a handful of buffers.
+// The string_views it returns stay valid until the map is next modified.
 #pragma once
 
 #include <cstddef>
-#include <deque>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <utility>
 #include <vector>
 
 namespace gh::aws_masker {
@@ -35,52 +39,78 @@ class mask_map {
   mask_map& operator=(mask_map&&) = default;
 
   struct entry {
-    std::string token;
-    std::string value;
-    std::string type;
+    std::string_view token;
+    std::string_view value;
+    std::string_view type;
   };
 
   // The token for `value`, issuing the next one of `type` when the value is new.
-  const std::string& token_for(std::string_view type, std::string_view value);
-  // Room for `n` pairs without rehashing.
+  std::string_view token_for(std::string_view type, std::string_view value);
+  // Room for `n` more pairs without rehashing.
   void reserve(std::size_t n);
   // Adds a pair issued elsewhere (the store, a map file). Keeps per-type counters past
   // the token's number. False when the token or the value is already mapped differently.
   bool insert(std::string_view type, std::string_view token, std::string_view value);
 
-  const std::string* value_of(std::string_view token) const noexcept;
-  const std::string* token_of(std::string_view value) const noexcept;
+  std::optional<std::string_view> value_of(std::string_view token) const;
+  std::optional<std::string_view> token_of(std::string_view value) const noexcept;
 
   std::size_t size() const noexcept { return entries_.size(); }
   bool empty() const noexcept { return entries_.empty(); }
   std::size_t max_token_length() const noexcept { return max_token_len_; }
-  // In issue order.
-  const std::deque<entry>& entries() const noexcept { return entries_; }
+  // The i-th pair, in issue order.
+  entry at(std::size_t i) const noexcept;
+  // Every pair, in issue order.
+  std::vector<entry> entries() const;
 
   static std::string make_token(std::string_view type, unsigned long number);
   // Splits AWS_<TYPE>_<NNN>; false when `token` does not have that shape.
   static bool parse_token(std::string_view token, std::string_view& type, unsigned long& number);
 
  private:
-  std::deque<entry> entries_;
-  // Open-addressing indexes (linear probing, load <= 1/2) from an entry's value / token to
-  // its position: one hash per lookup, no node per entry, no rehash of every key on a
-  // chain walk (what std::unordered_map does with an uncached fast hash).
+  struct record {
+    uint32_t value_begin;  // in arena_; the token follows the value
+    uint32_t value_size;
+    uint32_t token_size;
+    uint32_t type;  // in types_
+  };
+  struct type_slot {
+    std::string name;
+    unsigned long issued = 0;  // the highest number taken
+  };
+  // Open-addressing index (linear probing, load <= 1/2) from a hash to a record: one hash
+  // per lookup and no node per entry.
   struct index {
     std::vector<uint64_t> slots;  // (hash >> 32) << 32 | (position + 1); 0 = empty
     std::size_t used = 0;
   };
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
-  std::size_t find(const index& ix, bool by_token, std::string_view key, uint64_t h) const noexcept;
-  void add(index& ix, bool by_token, uint64_t h, std::size_t position);
-  void grow(index& ix, bool by_token, std::size_t min_slots);
-  std::size_t emplace_entry(std::string_view type, std::string token, std::string_view value,
-                            uint64_t value_hash);
+
+  std::string_view value_at(const record& r) const noexcept {
+    return {arena_.data() + r.value_begin, r.value_size};
+  }
+  std::string_view token_at(const record& r) const noexcept {
+    return {arena_.data() + r.value_begin + r.value_size, r.token_size};
+  }
+  std::size_t find(const index& ix, bool by_token, std::string_view key,
+                   uint64_t h) const noexcept;
+  void add(index& ix, bool by_token, uint64_t h, std::size_t position) const;
+  void grow(index& ix, bool by_token, std::size_t min_slots) const;
+  // The token index is brought up to date only when a token is looked up (restoring,
+  // merging store pairs): masking a request never needs it.
+  void index_tokens() const;
+  uint32_t type_index(std::string_view type);
+  // Appends the pair (the token written by `write_token` after the value) and indexes it.
+  template <typename WriteToken>
+  std::size_t append(uint32_t type, std::string_view value, uint64_t value_hash,
+                     WriteToken&& write_token);
+
+  std::string arena_;
+  std::vector<record> entries_;
+  std::vector<type_slot> types_;  // few per map: a flat list beats hashing the name
   index by_value_;
-  index by_token_;
-  // Per-type counters: few types per map, so a flat list beats hashing the type name.
-  std::vector<std::pair<std::string, unsigned long>> counters_;
-  unsigned long& counter(std::string_view type);
+  mutable index by_token_;
+  mutable std::size_t tokens_indexed_ = 0;
   std::size_t max_token_len_ = 0;
   bool has_inserted_ = false;  // tokens from elsewhere may occupy numbers
 };

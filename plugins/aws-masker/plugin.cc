@@ -137,7 +137,7 @@ boost::asio::awaitable<bool> masker_plugin::sync_scope(store::Store& store,
   auto found = co_await store.get_many(keys);
   if (!found || found->size() != keys.size()) co_return false;
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    const mask_map::entry& e = probe.entries()[i];
+    const mask_map::entry e = probe.at(i);
     std::string token;
     if ((*found)[i]) {
       token = *(*found)[i];
@@ -148,7 +148,7 @@ boost::asio::awaitable<bool> masker_plugin::sync_scope(store::Store& store,
       // failed claim jumps further (1, 2, 4, ... numbers), past any such run.
       bool claimed = false;
       for (int attempt = 0; attempt < 16 && !claimed; ++attempt) {
-        auto n = co_await store.incr(prefix + "n:" + e.type, int64_t{1} << attempt, ttl * 2);
+        auto n = co_await store.incr(prefix + "n:" + std::string(e.type), int64_t{1} << attempt, ttl * 2);
         if (!n || *n <= 0) co_return false;
         token = mask_map::make_token(e.type, static_cast<unsigned long>(*n));
         auto t = co_await store.set_if_absent(prefix + "t:" + token, e.value, ttl);
@@ -201,7 +201,7 @@ boost::asio::awaitable<bool> masker_plugin::load_issued(store::Store& store,
       if (next[i] == 0) continue;
       more = true;
       std::string token = mask_map::make_token(types[i], next[i]--);
-      if (map.value_of(token) != nullptr) continue;
+      if (map.value_of(token)) continue;
       keys.push_back(prefix + "t:" + token);
       wanted.emplace_back(i, std::move(token));
     }

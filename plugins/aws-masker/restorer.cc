@@ -62,8 +62,8 @@ std::size_t stream_restorer::process(std::string_view t, bool final, std::string
     bool restored = false;
     for (std::size_t q = lim; q > s + 4 && !restored; --q) {
       if (!is_digit(t[q - 1]) || (q < t.size() && is_digit(t[q]))) continue;
-      const std::string* v = map_->value_of(t.substr(s, q - s));
-      if (v == nullptr) continue;
+      const std::optional<std::string_view> v = map_->value_of(t.substr(s, q - s));
+      if (!v) continue;
       out.append(t.substr(copied, s - copied));
       if (escape_ == restore_escape::json) {
         json_text::escape_append(*v, out);

@@ -20,8 +20,8 @@ TEST_P(CataloguePositive, MasksTheIdentifierWithItsTypeAndRestoresIt) {
   mask_map map;
   std::string masked = mask_text(text, map);
   EXPECT_EQ(masked.find(p.value), std::string::npos) << masked;
-  const std::string* token = map.token_of(p.value);
-  ASSERT_NE(token, nullptr) << masked;
+  const std::optional<std::string_view> token = map.token_of(p.value);
+  ASSERT_TRUE(token.has_value()) << masked;
   EXPECT_EQ(*token, std::string("AWS_") + p.type + "_001") << masked;
   EXPECT_EQ(restore_text(masked, map), text);
 }
