@@ -193,8 +193,8 @@ redis_scenario() {
     echo "bench: redis-server not found; scenario redis reported as n/a" >&2
     return 0
   fi
-  local ports policy
-  read -r -a ports <<<"$(free_ports 4)"
+  local ports policy node
+  read -r -a ports <<<"$(free_ports 11)"
   start_peer redis-server "${ports[0]}" "$LOAD_CPU" upstream redis-server --port "${ports[0]}" \
     --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK/tmp"
   for policy in redis local; do
@@ -211,7 +211,39 @@ YML
   start_gatehouse "${ports[1]}" gatehouse-rl-redis "$WORK/rl-redis.template"
   start_gatehouse "${ports[2]}" gatehouse-rl-local "$WORK/rl-local.template"
   start_gatehouse "${ports[3]}" gatehouse-no-plugin "$REPO/bench/peers/gatehouse.yml"
-  add_scenario redis /0 "$CONNECTIONS" "gatehouse-rl-redis gatehouse-rl-local gatehouse-no-plugin"
+  # sync_rate 1: counted on the node, pushed to Redis once a second (no round trip per request).
+  sed -e 's/^    policy: redis$/    policy: redis\n    sync_rate: 1/' "$WORK/rl-redis.template" \
+    >"$WORK/rl-redis-sync.template"
+  start_gatehouse "${ports[10]}" gatehouse-rl-redis-sync1 "$WORK/rl-redis-sync.template"
+  # Two nodes: two gatehouse processes per policy behind HAProxy (TCP, round robin per
+  # connection, on the load CPU), both counting the same client in the same Redis key.
+  local peers2=""
+  if command -v haproxy >/dev/null; then
+    for policy in redis local; do
+      node=$([[ $policy == redis ]] && echo 4 || echo 7)
+      start_gatehouse "${ports[node + 1]}" "gatehouse-rl-$policy-n1" "$WORK/rl-$policy.template"
+      start_gatehouse "${ports[node + 2]}" "gatehouse-rl-$policy-n2" "$WORK/rl-$policy.template"
+      cat >"$WORK/lb-$policy.cfg" <<CFG
+global
+  maxconn 4000
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+listen lb
+  bind 127.0.0.1:${ports[node]}
+  balance roundrobin
+  server n1 127.0.0.1:${ports[node + 1]}
+  server n2 127.0.0.1:${ports[node + 2]}
+CFG
+      start_peer "gatehouse-rl-$policy-2nodes" "${ports[node]}" "$LOAD_CPU" proxy \
+        haproxy -db -f "$WORK/lb-$policy.cfg"
+      peers2+=" gatehouse-rl-$policy-2nodes"
+    done
+  fi
+  add_scenario redis /0 "$CONNECTIONS" \
+    "gatehouse-rl-redis gatehouse-rl-local gatehouse-no-plugin gatehouse-rl-redis-sync1$peers2"
 }
 
 # ---- wrk ----------------------------------------------------------------------------------

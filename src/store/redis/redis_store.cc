@@ -56,6 +56,7 @@ class redis_store final : public gh::store::Store {
         incr_(scripts::incr),
         cad_(scripts::compare_and_delete),
         limit_(scripts::limit),
+        limit_fixed_(scripts::limit_fixed),
         add_counts_(scripts::add_counts) {}
 
   awaitable<result<int64_t>> incr(std::string_view key, int64_t delta, milliseconds ttl) override {
@@ -95,7 +96,8 @@ class redis_store final : public gh::store::Store {
       std::string prefix = "{" + tag_of(windows.front().key) + "}";
       for (auto& k : keys) k.insert(0, prefix);
     }
-    auto r = co_await eval(*c, limit_, keys, args);
+    auto r = co_await eval(*c, algorithm == window_algorithm::fixed ? limit_fixed_ : limit_, keys,
+                           args);
     if (!r) co_return r.error();
     if (!r->is_array()) co_return server_error(*r);
     if (r->elements.size() != 1 + 2 * windows.size()) co_return errc::bad_reply;
@@ -248,6 +250,7 @@ class redis_store final : public gh::store::Store {
   script incr_;
   script cad_;
   script limit_;
+  script limit_fixed_;
   script add_counts_;
 };
 

@@ -109,6 +109,21 @@ TEST_F(RedisStore, LimitAdmitsExactlyTheLimitFromTwoWorkersUnderConcurrency) {
   EXPECT_EQ(failed.load(), 0);
 }
 
+TEST_F(RedisStore, LimitRewritesAKeyOfTheWrongTypeInsteadOfFailing) {
+  server_->cli("SET rl:{w}:minute not-a-hash");
+  window_spec spec{"rl:{w}:minute", 5, 60000ms};
+  for (auto algorithm : {window_algorithm::fixed, window_algorithm::sliding}) {
+    auto r = run(io_, store_->limit(std::span(&spec, 1), 1, algorithm, wall_ms()));
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_TRUE(r->admitted);
+    server_->cli("SET rl:{w}:minute not-a-hash");
+  }
+  server_->cli("DEL rl:{w}:minute");
+  auto r = run(io_, store_->limit(std::span(&spec, 1), 2, window_algorithm::fixed, wall_ms()));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(server_->cli("HGET rl:{w}:minute c"), "2\n");
+}
+
 TEST_F(RedisStore, AddCountsAddsToLimitEntriesWithoutCheckingAndReadsBack) {
   const int64_t now = wall_ms();
   const int64_t start = now / 60000 * 60000;
