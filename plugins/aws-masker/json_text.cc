@@ -1,6 +1,7 @@
 #include "json_text.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -52,13 +53,27 @@ std::size_t put_utf8(unsigned cp, char* o) noexcept {
   return 4;
 }
 
+// The decoded byte of each one-character escape (\n -> newline); 0 for \u and invalid ones.
+constexpr std::array<char, 256> kSimpleEscapes = [] {
+  std::array<char, 256> t{};
+  t['"'] = '"';
+  t['\\'] = '\\';
+  t['/'] = '/';
+  t['b'] = '\b';
+  t['f'] = '\f';
+  t['n'] = '\n';
+  t['r'] = '\r';
+  t['t'] = '\t';
+  return t;
+}();
+
 #if defined(__SSE2__)
 // Bit k set where p[k] == '"' (quotes) or '\\' (backslashes), for 64 bytes at p.
 struct block_masks {
   uint64_t quotes;
   uint64_t backslashes;
 };
-block_masks masks64(const char* p) noexcept {
+[[gnu::always_inline]] inline block_masks masks64(const char* p) noexcept {
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i backslash = _mm_set1_epi8('\\');
   block_masks m{0, 0};
@@ -72,7 +87,52 @@ block_masks masks64(const char* p) noexcept {
   }
   return m;
 }
+
+// The bytes of a 64-byte block escaped by a backslash, from the block's backslash bitmap:
+// runs of backslashes that start on an odd bit are told apart from those on an even bit
+// by one carrying addition (the method of simdjson's string scanner), without a branch
+// per backslash. `carry` is 1 when the block's first byte is escaped, and is updated for
+// the next block.
+[[gnu::always_inline]] inline uint64_t escaped_bytes(uint64_t backslashes,
+                                                     uint64_t& carry) noexcept {
+  constexpr uint64_t even_bits = 0x5555555555555555ULL;
+  const uint64_t backslash = backslashes & ~carry;
+  const uint64_t follows_escape = (backslash << 1) | carry;
+  const uint64_t odd_starts = backslash & ~even_bits & ~follows_escape;
+  unsigned long long even_starts = 0;
+  carry = __builtin_uaddll_overflow(odd_starts, backslash, &even_starts) ? 1 : 0;
+  return (even_bits ^ (uint64_t{even_starts} << 1)) & follows_escape;
+}
 #endif
+
+// Decodes the escape at raw[i] (a backslash) into o; advances i past it and returns the
+// number of bytes written, or 0 on a malformed escape.
+[[gnu::always_inline]] inline std::size_t decode_escape(std::string_view raw, std::size_t& i,
+                                                        char* o) noexcept {
+  const std::size_t n = raw.size();
+  const char* p = raw.data();
+  if (i + 1 >= n) return 0;
+  const char e = p[i + 1];
+  i += 2;
+  // A table, not a switch: escapes alternate unpredictably (\" and \n in pasted JSON),
+  // and an indirect jump per escape mispredicts.
+  if (const char d = kSimpleEscapes[static_cast<unsigned char>(e)]; d != 0) {
+    o[0] = d;
+    return 1;
+  }
+  if (e != 'u') return 0;
+  unsigned cp = 0;
+  if (!read_u16(raw, i, cp)) return 0;
+  i += 4;
+  if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= n && p[i] == '\\' && p[i + 1] == 'u') {
+    unsigned lo = 0;
+    if (read_u16(raw, i + 2, lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+      i += 6;
+    }
+  }
+  return put_utf8(cp, o);  // a lone surrogate becomes WTF-8
+}
 
 }  // namespace
 
@@ -84,8 +144,7 @@ std::size_t skip_ws(std::string_view t, std::size_t pos) noexcept {
 }
 
 // Pasted CLI output makes strings dense with escapes (every quote and newline), so the
-// closing quote is found 64 bytes at a time: bitmaps of quotes and backslashes, each
-// backslash marking the next byte as escaped, without stopping at every escape.
+// closing quote is found 64 bytes at a time: the first quote not escaped ends the string.
 std::size_t scan_string(std::string_view t, std::size_t pos, bool& has_escape) noexcept {
   has_escape = false;
   const char* p = t.data();
@@ -102,21 +161,10 @@ std::size_t scan_string(std::string_view t, std::size_t pos, bool& has_escape) n
       return i + static_cast<std::size_t>(__builtin_ctz(q)) + 1;
     }
   }
-  bool carry = false;  // the first byte of the block is escaped
+  uint64_t carry = 0;  // 1: the first byte of the block is escaped
   for (; i + 64 <= n; i += 64) {
     const block_masks m = masks64(p + i);
-    uint64_t escaped = carry ? 1 : 0;
-    uint64_t b = m.backslashes & ~escaped;
-    carry = false;
-    while (b != 0) {
-      const unsigned k = static_cast<unsigned>(__builtin_ctzll(b));
-      if (k == 63) {
-        carry = true;
-        break;
-      }
-      escaped |= uint64_t{1} << (k + 1);
-      b &= ~((uint64_t{2} << (k + 1)) - 1);  // clears bits 0..k+1
-    }
+    const uint64_t escaped = escaped_bytes(m.backslashes, carry);
     if (const uint64_t q = m.quotes & ~escaped; q != 0) {
       const auto k = static_cast<unsigned>(__builtin_ctzll(q));
       if ((m.backslashes & ((uint64_t{1} << k) - 1)) != 0) has_escape = true;
@@ -124,7 +172,7 @@ std::size_t scan_string(std::string_view t, std::size_t pos, bool& has_escape) n
     }
     if (m.backslashes != 0) has_escape = true;
   }
-  if (carry) ++i;
+  if (carry != 0) ++i;
 #endif
   while (i < n) {
     if (p[i] == '"') return i + 1;
@@ -195,84 +243,75 @@ bool find_member(std::string_view t, std::size_t pos, std::string_view key, std:
 }
 
 bool unescape(std::string_view raw, std::string& out, std::vector<escape_mark>* marks) {
-  if (marks != nullptr) marks->clear();
   // Decoding never lengthens (\uXXXX is 6 bytes for at most 3, a surrogate pair 12 for 4),
   // so the output is written through a pointer into a buffer sized once; 16 spare bytes
-  // let runs between escapes be copied a whole vector at a time.
+  // let runs between escapes be copied a whole vector at a time. Marks are written the
+  // same way (the vector grown per block, by the block's number of escapes): a push_back
+  // per escape would reload and store the vector's end through memory every time.
   out.resize(raw.size() + 16);
+  std::vector<escape_mark> no_marks;
+  std::vector<escape_mark>& mk = marks != nullptr ? *marks : no_marks;
+  mk.clear();
   char* o = out.data();
   const char* p = raw.data();
   const std::size_t n = raw.size();
   std::size_t oi = 0;
-  std::size_t i = 0;
-  while (i < n) {
+  std::size_t i = 0;   // raw bytes before i are decoded
+  std::size_t nm = 0;  // marks written
+  escape_mark* m = mk.data();
+  // Copies the run before the escape at `pos`, then decodes the escape.
+  auto escape_at = [&](std::size_t pos) __attribute__((always_inline)) {
 #if defined(__SSE2__)
-    if (i + 16 <= n) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + oi), v);
-      const int m = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-      if (m == 0) {
-        i += 16;
-        oi += 16;
-        continue;
+    if (pos + 16 <= n) {
+      for (std::size_t c = 0; c < pos - i; c += 16) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(o + oi + c),
+                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + c)));
       }
-      const auto k = static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(m)));
-      i += k;
-      oi += k;
+    } else {
+      std::memcpy(o + oi, p + i, pos - i);
     }
+#else
+    std::memcpy(o + oi, p + i, pos - i);
 #endif
-    if (p[i] != '\\') {
-      o[oi++] = p[i++];
-      continue;
+    oi += pos - i;
+    i = pos;
+    const std::size_t w = decode_escape(raw, i, o + oi);
+    oi += w;
+    m[nm++] = {static_cast<uint32_t>(oi), static_cast<uint32_t>(i)};
+    return w != 0;
+  };
+  auto room = [&](std::size_t more) {
+    if (marks == nullptr) nm = 0;  // not wanted: the slots are reused
+    if (nm + more > mk.size()) {
+      mk.resize(nm + more);
+      m = mk.data();
     }
-    if (i + 1 >= n) return false;
-    const char e = p[i + 1];
-    i += 2;
-    switch (e) {
-      case '"':
-        o[oi++] = '"';
-        break;
-      case '\\':
-        o[oi++] = '\\';
-        break;
-      case '/':
-        o[oi++] = '/';
-        break;
-      case 'b':
-        o[oi++] = '\b';
-        break;
-      case 'f':
-        o[oi++] = '\f';
-        break;
-      case 'n':
-        o[oi++] = '\n';
-        break;
-      case 'r':
-        o[oi++] = '\r';
-        break;
-      case 't':
-        o[oi++] = '\t';
-        break;
-      case 'u': {
-        unsigned cp = 0;
-        if (!read_u16(raw, i, cp)) return false;
-        i += 4;
-        if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= n && p[i] == '\\' && p[i + 1] == 'u') {
-          unsigned lo = 0;
-          if (read_u16(raw, i + 2, lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            i += 6;
-          }
-        }
-        oi += put_utf8(cp, o + oi);  // a lone surrogate becomes WTF-8
-        break;
-      }
-      default:
-        return false;
+  };
+#if defined(__SSE2__)
+  // Escapes come from each block's bitmap of escaping backslashes, so finding the next one
+  // does not wait on decoding the previous one (pasted JSON has one every few bytes).
+  uint64_t carry = 0;
+  for (std::size_t block = 0; block + 64 <= n; block += 64) {
+    const uint64_t backslashes = masks64(p + block).backslashes;
+    if (backslashes == 0 && carry == 0) continue;
+    uint64_t starts = backslashes & ~escaped_bytes(backslashes, carry);
+    room(static_cast<std::size_t>(__builtin_popcountll(starts)));
+    for (; starts != 0; starts &= starts - 1) {
+      const std::size_t pos = block + static_cast<std::size_t>(__builtin_ctzll(starts));
+      if (pos < i) continue;  // inside a \u escape already decoded
+      if (!escape_at(pos)) return false;
     }
-    if (marks != nullptr) marks->push_back({static_cast<uint32_t>(oi), static_cast<uint32_t>(i)});
   }
+#endif
+  for (const char* b = static_cast<const char*>(std::memchr(p + i, '\\', n - i)); b != nullptr;
+       b = i < n ? static_cast<const char*>(std::memchr(p + i, '\\', n - i)) : nullptr) {
+    room(1);
+    if (!escape_at(static_cast<std::size_t>(b - p))) return false;
+  }
+  std::memcpy(o + oi, p + i, n - i);
+  oi += n - i;
   out.resize(oi);
+  if (marks != nullptr) mk.resize(nm);
   return true;
 }
 

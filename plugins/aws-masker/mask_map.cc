@@ -136,8 +136,8 @@ std::size_t mask_map::append(uint32_t type, std::string_view value, uint64_t val
   const auto begin = static_cast<uint32_t>(arena_.size());
   arena_.append(value);
   const std::size_t token_size = write_token(arena_);
-  entries_.push_back({begin, static_cast<uint32_t>(value.size()),
-                      static_cast<uint32_t>(token_size), type});
+  entries_.push_back(
+      {begin, static_cast<uint32_t>(value.size()), static_cast<uint32_t>(token_size), type});
   add(by_value_, false, value_hash, entries_.size() - 1);
   max_token_len_ = std::max(max_token_len_, token_size);
   return entries_.size() - 1;

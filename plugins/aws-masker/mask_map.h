@@ -92,8 +92,7 @@ class mask_map {
   std::string_view token_at(const record& r) const noexcept {
     return {arena_.data() + r.value_begin + r.value_size, r.token_size};
   }
-  std::size_t find(const index& ix, bool by_token, std::string_view key,
-                   uint64_t h) const noexcept;
+  std::size_t find(const index& ix, bool by_token, std::string_view key, uint64_t h) const noexcept;
   void add(index& ix, bool by_token, uint64_t h, std::size_t position) const;
   void grow(index& ix, bool by_token, std::size_t min_slots) const;
   // The token index is brought up to date only when a token is looked up (restoring,

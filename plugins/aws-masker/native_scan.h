@@ -10,6 +10,7 @@
 // with Vectorscan's. Immutable once built; scan() uses thread-local buffers.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -45,6 +46,8 @@ class native_scanner {
   void scan_ipv6(std::string_view t, std::vector<raw_match>& out) const;
 
   std::vector<prefix> prefixes_;
+  // Indexes into prefixes_ by the literal's last byte (the byte before the dash).
+  std::array<std::vector<uint16_t>, 256> by_last_;
   long account_ = -1;
   long ipv4_ = -1;
   long ipv6_ = -1;

@@ -173,20 +173,32 @@ TEST(JsonScan, BitmapStringScanMatchesAByteByByteScanWithBackslashRunsAtBlockEdg
 
 TEST(JsonScan, UnescapeMatchesTheSimpleDecoderAndItsOffsetsMapBack) {
   std::mt19937 g(5);
-  static const char* parts[] = {"a",   "bc",      "\\n",     "\\\"",           "\\\\",
-                                "\\/", "\\u0041", "\\u00e9", "\\ud83d\\ude00", "0123456789abcdef",
-                                "é"};
+  static const char* parts[] = {
+      "a",   "bc",       "\\n",           "\\\"",           "\\\\",
+      "\\/", "\\u0041",  "\\u00e9",       "\\ud83d\\ude00", "0123456789abcdef",
+      "é",   "\\\\\\\"", "\\ud83d\\u0041"};
   for (int round = 0; round < 5000; ++round) {
     std::string raw, expect;
-    std::size_t n = g() % 40;
+    std::size_t n = g() % 120;  // up to ~600 bytes: escapes at every 64-byte block edge
     std::vector<std::pair<std::size_t, std::size_t>> starts;  // decoded -> raw of each part
     for (std::size_t i = 0; i < n; ++i) {
       std::size_t k = g() % std::size(parts);
       starts.emplace_back(expect.size(), raw.size());
       raw += parts[k];
-      static const char* decoded[] = {
-          "a", "bc", "\n", "\"", "\\", "/", "A", "\xc3\xa9", "\xf0\x9f\x98\x80", "0123456789abcdef",
-          "é"};
+      static const char* decoded[] = {"a",
+                                      "bc",
+                                      "\n",
+                                      "\"",
+                                      "\\",
+                                      "/",
+                                      "A",
+                                      "\xc3\xa9",
+                                      "\xf0\x9f\x98\x80",
+                                      "0123456789abcdef",
+                                      "é",
+                                      "\\\"",
+                                      "\xed\xa0\xbd"
+                                      "A"};
       expect += decoded[k];
     }
     std::string out;
@@ -197,6 +209,15 @@ TEST(JsonScan, UnescapeMatchesTheSimpleDecoderAndItsOffsetsMapBack) {
     for (auto [d, r] : starts) {
       EXPECT_EQ(json_text::raw_offset(marks, d), r) << raw;
       EXPECT_EQ(cursor.raw(d), r) << raw;
+    }
+    std::string unmarked;
+    ASSERT_TRUE(json_text::unescape(raw, unmarked)) << raw;
+    ASSERT_EQ(unmarked, expect) << raw;
+    // A malformed escape anywhere, also deep in a long text, is reported.
+    std::string broken = raw;
+    broken.insert(g() % (broken.size() + 1), "\\x");
+    if (broken.find("\\\\x") == std::string::npos) {
+      EXPECT_FALSE(json_text::unescape(broken, out)) << broken;
     }
   }
   std::string out;
