@@ -28,6 +28,7 @@ LOAD_CPU=${BENCH_LOAD_CPU:-1}
 API_KEY=bench-key-7f3a9c
 RESULTS_DIR=$REPO/bench/results
 NCPU=$(nproc)
+CLK_TCK=$(getconf CLK_TCK)
 if (( NCPU < 2 )); then PROXY_CPU=0; LOAD_CPU=0; fi
 
 for tool in wrk nginx haproxy taskset python3; do
@@ -252,12 +253,36 @@ to_ms() {  # wrk latency (e.g. 812.00us, 1.20ms, 2.01s) -> milliseconds
                  else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
 
+# The process that does a peer's work: nginx's worker (the master's child), else the peer
+# itself. None for `direct` (no proxy) and for multi-process peers (names ending -2nodes).
+work_pid() {
+  local peer=$1 pid child
+  [[ $peer == direct || $peer == *-2nodes ]] && return 0
+  pid=${PEER_PID[$peer]:-}
+  [[ -n $pid ]] || return 0
+  child=$(cat "/proc/$pid/task/$pid/children" 2>/dev/null | awk '{ print $1 }')
+  echo "${child:-$pid}"
+}
+
+cpu_ticks() {  # utime + stime of PID (all threads), in clock ticks
+  [[ -n $1 && -r /proc/$1/stat ]] || { echo nan; return; }
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
 run_wrk() {  # run_wrk ROUND SCENARIO PEER: appends one line to results.tsv
-  local round=$1 scen=$2 peer=$3 out rps p99 errors non2xx sock
+  local round=$1 scen=$2 peer=$3 out rps p99 errors non2xx sock pid t0 t1 requests cpu_us
   out="$WORK/wrk/$scen.$peer.$round.txt"
   wrk_header_args "$scen"
+  pid=$(work_pid "$peer")
+  t0=$(cpu_ticks "$pid")
   taskset -c "$LOAD_CPU" wrk --latency -t1 -c "${SCEN_CONNS[$scen]}" -d "${DURATION}s" \
     --timeout 5s "${WRK_EXTRA[@]}" "${PEER_URL[$peer]}${SCEN_PATH[$scen]}" >"$out" 2>&1
+  t1=$(cpu_ticks "$pid")
+  requests=$(awk '/ requests in / { print $1 }' "$out")
+  # The proxy's CPU time per request (user + system): what the proxy costs, whether or
+  # not the load side (wrk and the upstream on one core) is what limits req/s.
+  cpu_us=$(awk -v a="$t0" -v b="$t1" -v n="${requests:-0}" -v hz="$CLK_TCK" \
+    'BEGIN { if (a == "nan" || b == "nan" || n == 0) print "nan"; else printf "%.2f", (b - a) * 1e6 / hz / n }')
   rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
   p99=$(awk '$1 == "99%" { print $2 }' "$out")
   non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
@@ -268,9 +293,9 @@ run_wrk() {  # run_wrk ROUND SCENARIO PEER: appends one line to results.tsv
   else
     p99=$(to_ms "$p99")
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$scen" "$peer" "$rps" "$p99" "$errors" >>"$WORK/results.tsv"
-  printf 'bench: round %s %-8s %-24s %10s req/s  p99 %8s ms  errors %s\n' \
-    "$round" "$scen" "$peer" "$rps" "$p99" "$errors"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$scen" "$peer" "$rps" "$p99" "$errors" "$cpu_us" >>"$WORK/results.tsv"
+  printf 'bench: round %s %-8s %-24s %10s req/s  p99 %8s ms  errors %s  cpu %s us/req\n' \
+    "$round" "$scen" "$peer" "$rps" "$p99" "$errors" "$cpu_us"
 }
 
 summarize() {  # summarize RESULTS_TSV RSS_TSV SUBJECTS_TSV: medians, ratios and peak RSS as markdown
@@ -281,16 +306,18 @@ rss = dict(l.split() for l in open(sys.argv[2]) if l.strip())
 # The peer each scenario compares the others with: the first gatehouse peer it lists.
 subjects = dict(l.split() for l in open(sys.argv[3]) if l.strip())
 scenarios, peers, data = [], {}, {}
-for rnd, scen, peer, rps, p99, errs in rows:
+for rnd, scen, peer, rps, p99, errs, cpu in rows:
     if scen not in scenarios:
         scenarios.append(scen)
         peers[scen] = []
     if peer not in peers[scen]:
         peers[scen].append(peer)
-    d = data.setdefault((scen, peer), {"rps": [], "p99": [], "errors": 0})
+    d = data.setdefault((scen, peer), {"rps": [], "p99": [], "cpu": [], "errors": 0})
     if rps != "nan":
         d["rps"].append(float(rps))
         d["p99"].append(float(p99))
+    if cpu != "nan":
+        d["cpu"].append(float(cpu))
     d["errors"] += int(errs)
 
 def med(xs):
@@ -300,16 +327,18 @@ def fmt(x, spec):
     return "n/a" if math.isnan(x) else format(x, spec)
 
 print("## Medians per scenario and peer\n")
-print("| scenario | peer | req/s | p99 latency (ms) | runs | errors |")
-print("|---|---|---:|---:|---:|---:|")
+print("| scenario | peer | req/s | p99 latency (ms) | proxy CPU (µs/request) | runs | errors |")
+print("|---|---|---:|---:|---:|---:|---:|")
 for scen in scenarios:
     for peer in peers[scen]:
         d = data[(scen, peer)]
         print(f"| {scen} | {peer} | {fmt(med(d['rps']), ',.0f')} | {fmt(med(d['p99']), '.2f')} "
-              f"| {len(d['rps'])} | {d['errors']} |")
+              f"| {fmt(med(d['cpu']), '.1f')} | {len(d['rps'])} | {d['errors']} |")
 print("\n## Gatehouse against its peers (ratio of medians; req/s higher is better, p99 lower is better)\n")
-print("| scenario | compared with | req/s ratio | p99 ratio |")
-print("|---|---|---:|---:|")
+print("CPU ratio = the peer's CPU per request / gatehouse's: how many requests gatehouse serves")
+print("with the CPU the peer needs for one (higher is better; req/s is capped by `direct`).\n")
+print("| scenario | compared with | req/s ratio | p99 ratio | CPU ratio |")
+print("|---|---|---:|---:|---:|")
 for scen in scenarios:
     subject = subjects.get(scen)
     if subject is None:
@@ -320,7 +349,8 @@ for scen in scenarios:
             continue
         o = data[(scen, peer)]
         print(f"| {scen} | {peer} | {fmt(med(s['rps']) / med(o['rps']), '.2f')} "
-              f"| {fmt(med(s['p99']) / med(o['p99']), '.2f')} |")
+              f"| {fmt(med(s['p99']) / med(o['p99']), '.2f')} "
+              f"| {fmt(med(o['cpu']) / med(s['cpu']) if med(s['cpu']) else math.nan, '.2f')} |")
 print("\n## Peak RSS (VmHWM, worker process) at the end of the run\n")
 print("| peer | peak RSS (MB) |")
 print("|---|---:|")
@@ -370,7 +400,7 @@ for (( round = 1; round <= ROUNDS; round++ )); do
     for (( i = 0; i < n; i++ )); do
       peer=${peers[$(( (i + round) % n ))]}
       if [[ -z ${PEER_URL[$peer]:-} ]] || ! kill -0 "${PEER_PID[$peer]:-${PEER_PID[upstream]}}" 2>/dev/null; then
-        printf '%s\t%s\t%s\tnan\tnan\t0\n' "$round" "$scen" "$peer" >>"$WORK/results.tsv"
+        printf '%s\t%s\t%s\tnan\tnan\t0\tnan\n' "$round" "$scen" "$peer" >>"$WORK/results.tsv"
         continue
       fi
       run_wrk "$round" "$scen" "$peer"
