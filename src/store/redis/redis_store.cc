@@ -5,6 +5,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <map>
 
+#include "store/redis/limit_batch.h"
 #include "store/redis/registry.h"
 #include "store/redis/store_scripts.h"
 
@@ -56,7 +57,6 @@ class redis_store final : public gh::store::Store {
         incr_(scripts::incr),
         cad_(scripts::compare_and_delete),
         limit_(scripts::limit),
-        limit_fixed_(scripts::limit_fixed),
         add_counts_(scripts::add_counts) {}
 
   awaitable<result<int64_t>> incr(std::string_view key, int64_t delta, milliseconds ttl) override {
@@ -76,28 +76,31 @@ class redis_store final : public gh::store::Store {
       out.admitted = true;
       co_return out;
     }
-    auto c = co_await here();
+    bool same_slot = true;
+    for (const auto& w : windows) {
+      if (cluster_ && key_slot(w.key) != key_slot(windows.front().key)) same_slot = false;
+    }
+    const std::string prefix = same_slot ? std::string() : "{" + tag_of(windows.front().key) + "}";
+    auto ex = co_await asio::this_coro::executor;
+    if (algorithm == window_algorithm::fixed) {
+      co_return co_await worker_limit_batcher(ex, config_id_, cluster_)
+          .limit(prefix, windows, cost, now_ms);
+    }
+    auto c = shared_client(ex, config_id_);
     std::vector<std::string> keys;
     std::vector<std::string> args;
     keys.reserve(windows.size());
     args.reserve(3 + 3 * windows.size());
-    args.push_back(algorithm == window_algorithm::sliding ? "sliding" : "fixed");
+    args.push_back("sliding");
     args.push_back(std::to_string(cost));
     args.push_back(std::to_string(now_ms));
-    bool same_slot = true;
     for (const auto& w : windows) {
-      keys.push_back(w.key);
-      if (cluster_ && key_slot(w.key) != key_slot(windows.front().key)) same_slot = false;
+      keys.push_back(prefix + w.key);
       args.push_back(std::to_string(w.limit));
       args.push_back(std::to_string(w.window.count()));
       args.push_back(std::to_string(w.start_ms));
     }
-    if (!same_slot) {
-      std::string prefix = "{" + tag_of(windows.front().key) + "}";
-      for (auto& k : keys) k.insert(0, prefix);
-    }
-    auto r = co_await eval(*c, algorithm == window_algorithm::fixed ? limit_fixed_ : limit_, keys,
-                           args);
+    auto r = co_await eval(*c, limit_, keys, args);
     if (!r) co_return r.error();
     if (!r->is_array()) co_return server_error(*r);
     if (r->elements.size() != 1 + 2 * windows.size()) co_return errc::bad_reply;
@@ -250,7 +253,6 @@ class redis_store final : public gh::store::Store {
   script incr_;
   script cad_;
   script limit_;
-  script limit_fixed_;
   script add_counts_;
 };
 

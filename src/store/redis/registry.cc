@@ -40,12 +40,23 @@ class registry_service final : public asio::execution_context::service {
     return clients_[config_id];
   }
 
+  std::shared_ptr<void> state(std::size_t config_id,
+                              const std::function<std::shared_ptr<void>()>& make) {
+    if (states_.size() <= config_id) states_.resize(config_id + 1);
+    if (!states_[config_id]) states_[config_id] = make();
+    return states_[config_id];
+  }
+
  private:
   // Dropping the references is enough: in-flight coroutines keep what they use, and the
   // context destroys them (and so the sockets) right after.
-  void shutdown() override { clients_.clear(); }
+  void shutdown() override {
+    states_.clear();
+    clients_.clear();
+  }
 
   std::vector<std::shared_ptr<client>> clients_;
+  std::vector<std::shared_ptr<void>> states_;
 };
 asio::execution_context::id registry_service::id;
 
@@ -63,6 +74,12 @@ std::size_t intern_config(const redis_config& cfg) {
 std::shared_ptr<client> shared_client(const executor& ex, std::size_t config_id) {
   auto& ctx = asio::query(ex, asio::execution::context);
   return asio::use_service<registry_service>(ctx).get(ex, config_id);
+}
+
+std::shared_ptr<void> worker_state(const executor& ex, std::size_t config_id,
+                                   const std::function<std::shared_ptr<void>()>& make) {
+  auto& ctx = asio::query(ex, asio::execution::context);
+  return asio::use_service<registry_service>(ctx).state(config_id, make);
 }
 
 }  // namespace gh::redis

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 #include "store/redis/client.h"
@@ -21,5 +22,11 @@ std::shared_ptr<client> shared_client(const executor& ex, std::size_t config_id)
 inline std::shared_ptr<client> shared_client(const executor& ex, const redis_config& cfg) {
   return shared_client(ex, intern_config(cfg));
 }
+
+// Per-worker state of a config besides its client (the store's limit batcher, see
+// limit_batch.h): made by `make` on first use, kept in the same service as the clients and
+// dropped with the worker's io_context. One state per config id.
+std::shared_ptr<void> worker_state(const executor& ex, std::size_t config_id,
+                                   const std::function<std::shared_ptr<void>()>& make);
 
 }  // namespace gh::redis

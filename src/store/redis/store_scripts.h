@@ -17,51 +17,73 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 )lua";
 
-// limit() for fixed windows, the hot path of rate-limiting policy redis: the same
-// arguments, entries and answers as `limit` below, in as little Lua as possible (Redis spends
-// most of an EVALSHA interpreting the script): no tables per window, the window start
-// compared as the string it was written as, and one HINCRBY when the entry already holds the
-// window. Expiry and the full entry are written only when a window starts.
-inline constexpr const char* limit_fixed = R"lua(
-local cost = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
-local n = #KEYS
-local counts, starts, limits, stops = {}, {}, {}, {}
-local admitted = true
-for i = 1, n do
-  local b = 3 * i
-  local limit = tonumber(ARGV[b + 1])
-  local len = math.max(1, tonumber(ARGV[b + 2]))
-  local start = ARGV[b + 3]
-  local first
-  if string.byte(start) == 45 then  -- '-': aligned to the window length
-    first = math.floor(now / len) * len
-    start = string.format('%d', first)
-  else
-    first = tonumber(start)
-  end
-  local e = redis.pcall('HMGET', KEYS[i], 's', 'c')
-  local count = -1  -- -1: no entry for this window; -2: not a hash (rewritten if admitted)
-  if e.err then count = -2 elseif e[1] == start then count = tonumber(e[2]) or 0 end
-  counts[i], starts[i], limits[i], stops[i] = count, start, limit, first + len
-  if math.max(count, 0) + cost > limit then admitted = false end
-end
-local out = { admitted and 1 or 0 }
-for i = 1, n do
-  local limit, current = limits[i], math.max(counts[i], 0)
-  if admitted then
-    if counts[i] >= 0 then
-      redis.call('HINCRBY', KEYS[i], 'c', cost)
+// limit() for fixed windows, the hot path of rate-limiting policy redis, for a batch of
+// calls (limit_batch.h merges the calls a worker makes in one event-loop turn). Same
+// entries and answers as `limit` below, call by call in order, each seeing the hits of the
+// calls before it. KEYS: the windows of every call, in order. ARGV[1]: number of calls;
+// then per call: cost, now_ms, windows, and per window: limit, length_ms, start_ms
+// (-1 = aligned). Returns per call {admitted, remaining_1, reset_1, ...}, concatenated.
+// Redis spends most of an EVALSHA interpreting Lua, so: each key is read once (HMGET) and
+// written once (one HINCRBY when its entry already held the window, else the whole entry
+// and its expiry), the window start is compared as the string it was written as, and
+// numbers are parsed once.
+inline constexpr const char* limit_batch = R"lua(
+local entries = {}  -- key -> {s = window start (string), c = count, wrong, fresh, added, stop}
+local out = {}
+local a, k = 2, 1
+for _ = 1, tonumber(ARGV[1]) do
+  local cost, now, n = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  a = a + 3
+  local ws = {}
+  local admitted = true
+  for i = 1, n do
+    local key, limit, len, start = KEYS[k], tonumber(ARGV[a]), math.max(1, tonumber(ARGV[a + 1])), ARGV[a + 2]
+    k, a = k + 1, a + 3
+    local first
+    if string.byte(start) == 45 then  -- '-': aligned to the window length
+      first = math.floor(now / len) * len
+      start = string.format('%d', first)
     else
-      if counts[i] == -2 then redis.call('DEL', KEYS[i]) end
-      redis.call('HSET', KEYS[i], 's', starts[i], 'c', cost, 'p', 0)
-      redis.call('PEXPIREAT', KEYS[i], string.format('%d', math.max(stops[i], now + 1)))
+      first = tonumber(start)
     end
-    out[2 * i] = math.max(0, limit - current - cost)
-  else
-    out[2 * i] = (current + cost <= limit) and math.max(0, limit - current) or 0
+    local e = entries[key]
+    if e == nil then
+      local h = redis.pcall('HMGET', key, 's', 'c')
+      e = { c = 0, added = 0 }
+      if h.err then e.wrong = true elseif h[1] then e.s = h[1]; e.c = tonumber(h[2]) or 0 end
+      entries[key] = e
+    end
+    local current = (e.s == start) and e.c or 0
+    if current + cost > limit then admitted = false end
+    ws[i] = { e = e, start = start, limit = limit, current = current, stop = first + len }
   end
-  out[2 * i + 1] = math.max(0, stops[i] - now)
+  out[#out + 1] = admitted and 1 or 0
+  for i = 1, n do
+    local w = ws[i]
+    if admitted then
+      local e = w.e
+      if e.s == w.start and not e.fresh then
+        e.c = e.c + cost; e.added = e.added + cost
+      elseif e.s == w.start then
+        e.c = e.c + cost
+      else
+        e.s, e.c, e.fresh, e.stop = w.start, cost, true, math.max(w.stop, now + 1)
+      end
+      out[#out + 1] = math.max(0, w.limit - w.current - cost)
+    else
+      out[#out + 1] = (w.current + cost <= w.limit) and math.max(0, w.limit - w.current) or 0
+    end
+    out[#out + 1] = math.max(0, w.stop - now)
+  end
+end
+for key, e in pairs(entries) do
+  if e.fresh then
+    if e.wrong then redis.call('DEL', key) end
+    redis.call('HSET', key, 's', e.s, 'c', e.c, 'p', 0)
+    redis.call('PEXPIREAT', key, string.format('%d', e.stop))
+  elseif e.added > 0 then
+    redis.call('HINCRBY', key, 'c', e.added)
+  end
 end
 return out
 )lua";

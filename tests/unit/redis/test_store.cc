@@ -152,6 +152,48 @@ TEST_F(RedisStore, AddCountsAddsToLimitEntriesWithoutCheckingAndReadsBack) {
   EXPECT_EQ(counts->front(), 1);
 }
 
+TEST_F(RedisStore, ConcurrentFixedCallsOfAWorkerShareScriptCallsAndStayExact) {
+  // 300 calls started together on one worker: three clients (limits 50, 100, and 100 with a
+  // second window of 60), so one batch holds several keys and several calls per key.
+  const int64_t now = wall_ms();
+  const int64_t start = now / 60000 * 60000;
+  auto spec = [&](const std::string& id, int64_t limit) {
+    return window_spec{"rl:{" + id + "}:" + std::to_string(start) + ":minute", limit, 60000ms,
+                       start};
+  };
+  const std::vector<std::vector<window_spec>> clients = {
+      {spec("a", 50)}, {spec("b", 100)}, {spec("c", 100), {"rl:{c}:hour", 60, 3600000ms}}};
+  server_->cli("CONFIG RESETSTAT");
+  int admitted[3] = {0, 0, 0}, failed = 0, done = 0;
+  for (int i = 0; i < 300; ++i) {
+    asio::co_spawn(
+        io_,
+        [&, i]() -> awaitable<void> {
+          const auto& specs = clients[i % 3];
+          auto r = co_await store_->limit(specs, 1, window_algorithm::fixed, now);
+          if (!r) ++failed;
+          else if (r->admitted) ++admitted[i % 3];
+          if (++done == 300) io_.stop();
+        },
+        asio::detached);
+  }
+  io_.restart();
+  io_.run();
+  const std::string stats = server_->cli("INFO commandstats");
+  const auto at = stats.find("cmdstat_evalsha:calls=");
+  ASSERT_NE(at, std::string::npos) << stats;
+  const int scripts = std::atoi(stats.c_str() + at + 22);
+  std::printf("300 concurrent calls: %d + %d + %d admitted, %d failed, %d script calls\n",
+              admitted[0], admitted[1], admitted[2], failed, scripts);
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(admitted[0], 50);
+  EXPECT_EQ(admitted[1], 100);
+  EXPECT_EQ(admitted[2], 60);  // the hour window of client c is the tighter one
+  EXPECT_LT(scripts, 30);      // batched: far fewer script runs than calls
+  EXPECT_EQ(server_->cli("HGET " + clients[0][0].key + " c"), "50\n");
+  EXPECT_EQ(server_->cli("HGET rl:{c}:hour c"), "60\n");
+}
+
 TEST_F(RedisStore, IncrSetsTtlOnlyWhenItCreatesTheKey) {
   auto v = run(io_, store_->incr("hits", 2, 5000ms));
   ASSERT_TRUE(v);
