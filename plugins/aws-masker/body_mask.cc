@@ -204,7 +204,8 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
   out.append(in.data() + pos, in.size() - pos);
   // A huge body must not pin its size in every worker's buffers for the process lifetime.
   constexpr std::size_t kKeep = 1 << 20;
-  if (b.decoded.capacity() > kKeep || b.values.capacity() > kKeep) {
+  if (b.decoded.capacity() > kKeep || b.values.capacity() > kKeep ||
+      b.offsets.capacity() > kKeep / sizeof(json_text::escape_mark)) {
     b = buffers{};
   }
   return true;

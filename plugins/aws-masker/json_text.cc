@@ -246,19 +246,20 @@ bool unescape(std::string_view raw, std::string& out, std::vector<escape_mark>* 
   // Decoding never lengthens (\uXXXX is 6 bytes for at most 3, a surrogate pair 12 for 4),
   // so the output is written through a pointer into a buffer sized once; 16 spare bytes
   // let runs between escapes be copied a whole vector at a time. Marks are written the
-  // same way (the vector grown per block, by the block's number of escapes): a push_back
-  // per escape would reload and store the vector's end through memory every time.
+  // same way: a push_back per escape would reload and store the vector's end through
+  // memory every time.
   out.resize(raw.size() + 16);
-  std::vector<escape_mark> no_marks;
-  std::vector<escape_mark>& mk = marks != nullptr ? *marks : no_marks;
-  mk.clear();
+  // An escape takes at least two raw bytes, so raw.size() / 2 marks are always enough.
+  escape_mark discarded;
+  if (marks != nullptr) marks->resize(raw.size() / 2 + 1);
   char* o = out.data();
   const char* p = raw.data();
   const std::size_t n = raw.size();
   std::size_t oi = 0;
-  std::size_t i = 0;   // raw bytes before i are decoded
-  std::size_t nm = 0;  // marks written
-  escape_mark* m = mk.data();
+  std::size_t i = 0;                                       // raw bytes before i are decoded
+  std::size_t nm = 0;                                      // marks written
+  const std::size_t mark_step = marks != nullptr ? 1 : 0;  // no marks wanted: one slot reused
+  escape_mark* m = marks != nullptr ? marks->data() : &discarded;
   // Copies the run before the escape at `pos`, then decodes the escape.
   auto escape_at = [&](std::size_t pos) __attribute__((always_inline)) {
 #if defined(__SSE2__)
@@ -277,15 +278,9 @@ bool unescape(std::string_view raw, std::string& out, std::vector<escape_mark>* 
     i = pos;
     const std::size_t w = decode_escape(raw, i, o + oi);
     oi += w;
-    m[nm++] = {static_cast<uint32_t>(oi), static_cast<uint32_t>(i)};
+    m[nm] = {static_cast<uint32_t>(oi), static_cast<uint32_t>(i)};
+    nm += mark_step;
     return w != 0;
-  };
-  auto room = [&](std::size_t more) {
-    if (marks == nullptr) nm = 0;  // not wanted: the slots are reused
-    if (nm + more > mk.size()) {
-      mk.resize(nm + more);
-      m = mk.data();
-    }
   };
 #if defined(__SSE2__)
   // Escapes come from each block's bitmap of escaping backslashes, so finding the next one
@@ -294,9 +289,8 @@ bool unescape(std::string_view raw, std::string& out, std::vector<escape_mark>* 
   for (std::size_t block = 0; block + 64 <= n; block += 64) {
     const uint64_t backslashes = masks64(p + block).backslashes;
     if (backslashes == 0 && carry == 0) continue;
-    uint64_t starts = backslashes & ~escaped_bytes(backslashes, carry);
-    room(static_cast<std::size_t>(__builtin_popcountll(starts)));
-    for (; starts != 0; starts &= starts - 1) {
+    for (uint64_t starts = backslashes & ~escaped_bytes(backslashes, carry); starts != 0;
+         starts &= starts - 1) {
       const std::size_t pos = block + static_cast<std::size_t>(__builtin_ctzll(starts));
       if (pos < i) continue;  // inside a \u escape already decoded
       if (!escape_at(pos)) return false;
@@ -305,13 +299,12 @@ bool unescape(std::string_view raw, std::string& out, std::vector<escape_mark>* 
 #endif
   for (const char* b = static_cast<const char*>(std::memchr(p + i, '\\', n - i)); b != nullptr;
        b = i < n ? static_cast<const char*>(std::memchr(p + i, '\\', n - i)) : nullptr) {
-    room(1);
     if (!escape_at(static_cast<std::size_t>(b - p))) return false;
   }
   std::memcpy(o + oi, p + i, n - i);
   oi += n - i;
   out.resize(oi);
-  if (marks != nullptr) mk.resize(nm);
+  if (marks != nullptr) marks->resize(nm);
   return true;
 }
 

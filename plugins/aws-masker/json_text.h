@@ -29,6 +29,10 @@ bool find_member(std::string_view t, std::size_t pos, std::string_view key, std:
 
 // Where one escape sequence ended, in decoded and in raw bytes.
 struct escape_mark {
+  // No zeroing when a vector of marks is resized: unescape sizes it for the worst case
+  // and writes only the marks it needs.
+  escape_mark() noexcept {}  // NOLINT(modernize-use-equals-default)
+  escape_mark(uint32_t decoded, uint32_t raw) noexcept : decoded_end(decoded), raw_end(raw) {}
   uint32_t decoded_end;
   uint32_t raw_end;
 };

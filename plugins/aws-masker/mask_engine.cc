@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <map>
+#include <iterator>
 #include <stdexcept>
 
 #include "catalogue.h"
@@ -177,34 +177,63 @@ void mask_engine::find(std::string_view text, std::vector<match>& out,
 void mask_engine::resolve(std::string_view text, std::vector<match>& cands,
                           std::vector<match>& out) const {
   std::erase_if(cands, [&](const match& m) { return m.end <= m.begin || disabled_[m.type]; });
-  std::sort(cands.begin(), cands.end(), [](const match& a, const match& b) {
+  auto by_position = [](const match& a, const match& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
-  });
-  bool overlap = false;
-  for (std::size_t i = 1; i < cands.size() && !overlap; ++i) {
-    overlap = cands[i].begin < cands[i - 1].end;
+  };
+  // The candidates arrive as a few runs already in order (each native scanner's): merging
+  // the runs costs a pass each where a sort costs log n passes.
+  thread_local std::vector<std::size_t> run_ends;
+  thread_local std::vector<match> merged;
+  run_ends.clear();
+  for (std::size_t i = 1; i <= cands.size(); ++i) {
+    if (i == cands.size() || by_position(cands[i], cands[i - 1])) run_ends.push_back(i);
   }
-  if (overlap) {
-    // Precedence: longest, then most specific, then leftmost; greedy over the intervals.
-    std::sort(cands.begin(), cands.end(), [](const match& a, const match& b) {
-      uint32_t la = a.end - a.begin, lb = b.end - b.begin;
-      if (la != lb) return la > lb;
-      if (a.specificity != b.specificity) return a.specificity > b.specificity;
-      return a.begin < b.begin;
-    });
-    std::map<uint32_t, match> accepted;
-    for (const match& c : cands) {
-      auto it = accepted.lower_bound(c.begin);
-      if (it != accepted.end() && it->first < c.end) continue;
-      if (it != accepted.begin() && std::prev(it)->second.end > c.begin) continue;
-      accepted.emplace(c.begin, c);
+  if (run_ends.size() > 8) {
+    std::sort(cands.begin(), cands.end(), by_position);
+  } else {
+    for (std::size_t r = 1; r < run_ends.size(); ++r) {
+      const auto mid = cands.begin() + static_cast<std::ptrdiff_t>(run_ends[r - 1]);
+      const auto end = cands.begin() + static_cast<std::ptrdiff_t>(run_ends[r]);
+      merged.clear();
+      std::merge(cands.begin(), mid, mid, end, std::back_inserter(merged), by_position);
+      std::copy(merged.begin(), merged.end(), cands.begin());
     }
-    cands.clear();
-    for (auto& [b, m] : accepted) cands.push_back(m);
   }
-  for (const match& m : cands) {
-    if (!allow_.empty() && allow_.contains(text.substr(m.begin, m.end - m.begin))) continue;
+  // Precedence among overlapping candidates: longest, then most specific, then leftmost,
+  // greedily. Only candidates overlapping each other (a cluster) compete, so each cluster
+  // is resolved on its own and a lone candidate is taken as is.
+  auto precedes = [](const match& a, const match& b) {
+    uint32_t la = a.end - a.begin, lb = b.end - b.begin;
+    if (la != lb) return la > lb;
+    if (a.specificity != b.specificity) return a.specificity > b.specificity;
+    return a.begin < b.begin;
+  };
+  thread_local std::vector<match> cluster, accepted;
+  auto keep = [&](const match& m) {
+    if (!allow_.empty() && allow_.contains(text.substr(m.begin, m.end - m.begin))) return;
     out.push_back(m);
+  };
+  for (std::size_t i = 0; i < cands.size();) {
+    std::size_t j = i + 1;
+    uint32_t reach = cands[i].end;
+    while (j < cands.size() && cands[j].begin < reach) reach = std::max(reach, cands[j++].end);
+    if (j == i + 1) {
+      keep(cands[i]);
+      i = j;
+      continue;
+    }
+    cluster.assign(cands.begin() + static_cast<std::ptrdiff_t>(i),
+                   cands.begin() + static_cast<std::ptrdiff_t>(j));
+    std::sort(cluster.begin(), cluster.end(), precedes);
+    accepted.clear();
+    for (const match& c : cluster) {
+      bool free = std::none_of(accepted.begin(), accepted.end(),
+                               [&](const match& a) { return a.begin < c.end && c.begin < a.end; });
+      if (free) accepted.push_back(c);
+    }
+    std::sort(accepted.begin(), accepted.end(), by_position);
+    for (const match& m : accepted) keep(m);
+    i = j;
   }
 }
 

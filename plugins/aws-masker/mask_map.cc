@@ -47,16 +47,28 @@ std::size_t string_hash::operator()(std::string_view s) const noexcept {
     x ^= x >> 32;
     return x;
   };
-  while (n >= 8) {
+  if (n >= 8) {
+    while (n > 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      h = mix(h ^ w) + 0x9E3779B97F4A7C15ULL;
+      p += 8;
+      n -= 8;
+    }
+    // The last 1-8 bytes as one load ending at the string's end (it may take bytes already
+    // mixed again): assembling them byte by byte in memory stalled the load.
     uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = mix(h ^ w) + 0x9E3779B97F4A7C15ULL;
-    p += 8;
-    n -= 8;
-  }
-  if (n > 0) {
-    uint64_t w = 0;
-    std::memcpy(&w, p, n);
+    std::memcpy(&w, p + n - 8, 8);
+    h = mix(h ^ w ^ (uint64_t{n} << 56));
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    h = mix(h ^ (uint64_t{a} | (uint64_t{b} << 32)) ^ (uint64_t{n} << 56));
+  } else if (n > 0) {
+    const uint64_t w = static_cast<unsigned char>(p[0]) |
+                       (uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
+                       (uint64_t{static_cast<unsigned char>(p[n - 1])} << 16);
     h = mix(h ^ w ^ (uint64_t{n} << 56));
   }
   return static_cast<std::size_t>(mix(h));

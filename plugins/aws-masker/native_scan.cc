@@ -25,6 +25,7 @@ struct text_bits {
   std::vector<uint64_t> dash;
   std::vector<uint64_t> colon;
   std::vector<uint64_t> digit;
+  std::vector<uint64_t> alpha;  // letters and '_': with digits, the word bytes
 };
 
 void build_bits(std::string_view t, text_bits& b) {
@@ -33,6 +34,7 @@ void build_bits(std::string_view t, text_bits& b) {
   b.dash.resize(words);
   b.colon.resize(words);
   b.digit.resize(words);
+  b.alpha.resize(words);
   const char* p = t.data();
   std::size_t w = 0;
 #if defined(__SSE2__)
@@ -40,8 +42,12 @@ void build_bits(std::string_view t, text_bits& b) {
   const __m128i colon = _mm_set1_epi8(':');
   const __m128i lo = _mm_set1_epi8('0');
   const __m128i hi = _mm_set1_epi8('9');
+  const __m128i lower_a = _mm_set1_epi8('a');
+  const __m128i lower_z = _mm_set1_epi8('z');
+  const __m128i case_bit = _mm_set1_epi8(0x20);
+  const __m128i underscore = _mm_set1_epi8('_');
   for (; (w + 1) * 64 <= n; ++w) {
-    uint64_t d = 0, c = 0, g = 0;
+    uint64_t d = 0, c = 0, g = 0, a = 0;
     for (int k = 0; k < 4; ++k) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + w * 64 + 16 * k));
       const __m128i ge = _mm_cmpeq_epi8(_mm_max_epu8(v, lo), v);
@@ -50,24 +56,64 @@ void build_bits(std::string_view t, text_bits& b) {
       d |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, dash)))} << shift;
       c |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)))} << shift;
       g |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_and_si128(ge, le)))} << shift;
+      const __m128i l = _mm_or_si128(v, case_bit);  // 'A'-'Z' -> 'a'-'z'
+      const __m128i letter = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(l, lower_a), l),
+                                           _mm_cmpeq_epi8(_mm_min_epu8(l, lower_z), l));
+      a |= uint64_t{static_cast<uint16_t>(
+               _mm_movemask_epi8(_mm_or_si128(letter, _mm_cmpeq_epi8(v, underscore))))}
+           << shift;
     }
     b.dash[w] = d;
     b.colon[w] = c;
     b.digit[w] = g;
+    b.alpha[w] = a;
   }
 #endif
   for (; w < words; ++w) {
-    uint64_t d = 0, c = 0, g = 0;
+    uint64_t d = 0, c = 0, g = 0, a = 0;
     for (std::size_t i = w * 64; i < std::min(n, w * 64 + 64); ++i) {
       const uint64_t bit = uint64_t{1} << (i & 63);
       if (p[i] == '-') d |= bit;
       if (p[i] == ':') c |= bit;
       if (is_digit(p[i])) g |= bit;
+      if (is_word(p[i]) && !is_digit(p[i])) a |= bit;
     }
     b.dash[w] = d;
     b.colon[w] = c;
     b.digit[w] = g;
+    b.alpha[w] = a;
   }
+}
+
+// The length of the run of lowercase hex digits at p (at most `avail` bytes), counted up
+// to 19: a resource ID's tail is 8 or 17, and anything longer is not one. One vector
+// comparison instead of a branch per byte (the run lengths after a dash are random).
+std::size_t lower_hex_run(const char* p, std::size_t avail) noexcept {
+#if defined(__SSE2__)
+  if (avail >= 32) {
+    auto hex16 = [](const char* q) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+      const __m128i digit = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8('0')), v),
+                                          _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8('9')), v));
+      const __m128i af = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8('a')), v),
+                                       _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8('f')), v));
+      return static_cast<uint32_t>(
+          static_cast<uint16_t>(_mm_movemask_epi8(_mm_or_si128(digit, af))));
+    };
+    const uint32_t hex = hex16(p) | (hex16(p + 16) << 16);
+    return static_cast<std::size_t>(std::min(__builtin_ctz(~hex | (1u << 19)), 19));
+  }
+#endif
+  std::size_t e = 0;
+  while (e < avail && e < 19 && is_lower_hex(p[e])) ++e;
+  return e;
+}
+
+bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
 }
 
 // Calls f(position) for every set bit, in increasing order.
@@ -154,14 +200,13 @@ void native_scanner::scan_resource_ids(std::string_view t, std::vector<raw_match
   const std::size_t n = t.size();
   for_each_bit(tls_bits.dash, [&](std::size_t d) {
     if (d == 0) return;
-    std::size_t e = d + 1;
-    while (e < n && e - d <= 18 && is_lower_hex(b[e])) ++e;
-    const std::size_t len = e - d - 1;
+    const std::size_t len = lower_hex_run(b + d + 1, n - d - 1);
+    const std::size_t e = d + 1 + len;
     if ((len != 8 && len != 17) || (e < n && is_word(b[e]))) return;
     for (const uint16_t k : by_last_[static_cast<unsigned char>(b[d - 1])]) {
       const prefix& pf = prefixes_[k];
       const std::size_t l = pf.literal.size();
-      if (l > d || std::memcmp(b + d - l, pf.literal.data(), l) != 0) continue;
+      if (l > d || !same_bytes(b + d - l, pf.literal.data(), l)) continue;
       const std::size_t s = d - l;
       if (s > 0 && (is_word(b[s - 1]) || b[s - 1] == '-')) continue;
       out.push_back({pf.id, static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
@@ -176,14 +221,15 @@ void native_scanner::scan_resource_ids(std::string_view t, std::vector<raw_match
 void native_scanner::scan_digit_runs(std::string_view t, std::vector<raw_match>& out) const {
   const std::vector<uint64_t>& digits = tls_bits.digit;
   const std::size_t n = t.size();
-  uint64_t carry = 0;  // the last byte of the previous word was a digit
+  const std::vector<uint64_t>& alpha = tls_bits.alpha;
+  uint64_t carry = 0;  // the last byte of the previous word was a word byte
   for (std::size_t w = 0; w < digits.size(); ++w) {
     const uint64_t m = digits[w];
-    uint64_t starts = m & ~((m << 1) | carry);
-    carry = m >> 63;
+    const uint64_t word = m | alpha[w];
+    uint64_t starts = m & ~((word << 1) | carry);
+    carry = word >> 63;
     for (; starts != 0; starts &= starts - 1) {
       const std::size_t s = (w << 6) + static_cast<std::size_t>(__builtin_ctzll(starts));
-      if (s > 0 && is_word(t[s - 1])) continue;
       const std::size_t e = std::min(run_end(digits, s), n);
       const std::size_t len = e - s;
       if (len == 12 && account_ >= 0) {
