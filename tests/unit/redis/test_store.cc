@@ -194,6 +194,52 @@ TEST_F(RedisStore, ConcurrentFixedCallsOfAWorkerShareScriptCallsAndStayExact) {
   EXPECT_EQ(server_->cli("HGET rl:{c}:hour c"), "60\n");
 }
 
+TEST_F(RedisStore, BatchedFixedCallsAnswerAsTheEmbeddedStoreCallByCall) {
+  // Calls started together share one script run and are decided in the order they were
+  // made, windows rolling over inside a batch included: the same answers as the embedded
+  // store given the same calls one by one.
+  gh::store::embedded_store embedded;
+  const std::vector<window_spec> specs = {{"rl:{b}:short", 5, 1000ms}, {"rl:{b}:long", 12, 3000ms}};
+  std::mt19937 rng(7);
+  int64_t now = wall_ms() + 10000;
+  int admitted = 0, calls = 0;
+  for (int round = 0; round < 40; ++round) {
+    const int k = std::uniform_int_distribution<int>(1, 12)(rng);
+    std::vector<std::pair<int64_t, int64_t>> batch;  // (cost, now)
+    for (int i = 0; i < k; ++i) {
+      now += std::uniform_int_distribution<int64_t>(0, 150)(rng);
+      batch.emplace_back(std::uniform_int_distribution<int64_t>(1, 3)(rng), now);
+    }
+    std::vector<gh::store::result<gh::store::limit_result>> got(k, errc::closed);
+    int done = 0;
+    for (int i = 0; i < k; ++i) {
+      asio::co_spawn(
+          io_,
+          [&, i]() -> awaitable<void> {
+            got[i] = co_await store_->limit(specs, batch[i].first, window_algorithm::fixed,
+                                            batch[i].second);
+            if (++done == k) io_.stop();
+          },
+          asio::detached);
+    }
+    io_.restart();
+    io_.run();
+    for (int i = 0; i < k; ++i, ++calls) {
+      auto want = run(io_, embedded.limit(specs, batch[i].first, window_algorithm::fixed,
+                                          batch[i].second));
+      ASSERT_TRUE(got[i]) << got[i].error().message();
+      ASSERT_EQ(got[i]->admitted, want->admitted) << "round " << round << " call " << i;
+      admitted += got[i]->admitted;
+      for (std::size_t w = 0; w < specs.size(); ++w) {
+        EXPECT_EQ(got[i]->windows[w].remaining, want->windows[w].remaining) << round << "/" << i;
+        EXPECT_EQ(got[i]->windows[w].reset, want->windows[w].reset) << round << "/" << i;
+      }
+    }
+  }
+  EXPECT_GT(admitted, 20);  // both outcomes exercised
+  EXPECT_LT(admitted, calls);
+}
+
 TEST_F(RedisStore, IncrSetsTtlOnlyWhenItCreatesTheKey) {
   auto v = run(io_, store_->incr("hits", 2, 5000ms));
   ASSERT_TRUE(v);
