@@ -20,18 +20,22 @@ std::size_t token_digits(unsigned long number, char* digits) noexcept {
   return n;
 }
 
-// Appends AWS_<type>_<digits> to `out`; returns its length.
+// Appends AWS_<type>_<digits> to `out`; returns its length. Built on the stack and appended
+// once: the arena grows by one append instead of a resize and three copies.
 std::size_t append_token(std::string& out, std::string_view type, unsigned long number) {
-  char digits[24];
-  const std::size_t nd = token_digits(number, digits);
-  const std::size_t len = 5 + type.size() + nd;
-  const std::size_t at = out.size();
-  out.resize(at + len);
-  char* o = out.data() + at;
-  std::memcpy(o, "AWS_", 4);
-  std::memcpy(o + 4, type.data(), type.size());
-  o[4 + type.size()] = '_';
-  std::memcpy(o + 5 + type.size(), digits, nd);
+  char buf[96];
+  if (type.size() > sizeof buf - 30) {  // never for catalogue or validated custom types
+    std::string t = "AWS_" + std::string(type) + "_";
+    char digits[24];
+    t.append(digits, token_digits(number, digits));
+    out += t;
+    return t.size();
+  }
+  std::memcpy(buf, "AWS_", 4);
+  std::memcpy(buf + 4, type.data(), type.size());
+  buf[4 + type.size()] = '_';
+  const std::size_t len = 5 + type.size() + token_digits(number, buf + 5 + type.size());
+  out.append(buf, len);
   return len;
 }
 
@@ -135,11 +139,16 @@ void mask_map::index_tokens() const {
 }
 
 uint32_t mask_map::type_index(std::string_view type) {
-  for (std::size_t i = 0; i < types_.size(); ++i) {
-    if (types_[i].name == type) return static_cast<uint32_t>(i);
-  }
-  types_.push_back({std::string(type), 0});
-  return static_cast<uint32_t>(types_.size() - 1);
+  // Callers pass the engine's own type names, so the same type usually comes with the same
+  // pointer: a one-entry cache per pointer hash skips the comparisons with every type.
+  const std::size_t slot = static_cast<std::size_t>(
+      (reinterpret_cast<std::uintptr_t>(type.data()) * 0x9E3779B97F4A7C15ULL) >> 60);
+  if (const uint32_t c = type_cache_[slot]; c < types_.size() && types_[c].name == type) return c;
+  std::size_t i = 0;
+  while (i < types_.size() && types_[i].name != type) ++i;
+  if (i == types_.size()) types_.push_back({std::string(type), 0});
+  type_cache_[slot] = static_cast<uint32_t>(i);
+  return static_cast<uint32_t>(i);
 }
 
 template <typename WriteToken>

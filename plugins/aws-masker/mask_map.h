@@ -12,6 +12,7 @@
 // The string_views it returns stay valid until the map is next modified.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -106,7 +107,8 @@ class mask_map {
 
   std::string arena_;
   std::vector<record> entries_;
-  std::vector<type_slot> types_;  // few per map: a flat list beats hashing the name
+  std::vector<type_slot> types_;           // few per map: a flat list beats hashing the name
+  std::array<uint32_t, 16> type_cache_{};  // see type_index()
   index by_value_;
   mutable index by_token_;
   mutable std::size_t tokens_indexed_ = 0;
