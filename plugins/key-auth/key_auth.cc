@@ -69,17 +69,44 @@ std::string random_key() {
 }
 
 // What a lookup of one key name found, as Lua types: nothing, a string, a table
-// (several values: "Duplicate API key found") or another value (ignored).
+// (several values: "Duplicate API key found") or another value (ignored). A header value
+// is only viewed (no copy on the hot path); a decoded query or body value is owned.
 struct Found {
   enum Kind { none, string, duplicate, other } kind = none;
-  std::string value;
+  std::string_view view;  // into the request headers while they are unchanged
+  std::string owned;
+  bool is_owned = false;
+
+  static Found of(Kind k) {
+    Found f;
+    f.kind = k;
+    return f;
+  }
+  static Found of_view(std::string_view v) {
+    Found f = of(string);
+    f.view = v;
+    return f;
+  }
+  static Found of_owned(std::string v) {
+    Found f = of(string);
+    f.owned = std::move(v);
+    f.is_owned = true;
+    return f;
+  }
+  std::string_view value() const noexcept { return is_owned ? std::string_view(owned) : view; }
+  // Copies a viewed value before the headers it points into change.
+  void own() {
+    if (is_owned) return;
+    owned.assign(view);
+    is_owned = true;
+  }
 };
 
 Found from_values(const std::vector<form_args::ArgValue>& values) {
   if (values.empty()) return {};
-  if (values.size() > 1) return {Found::duplicate, {}};
-  if (!values[0].has_value) return {Found::other, {}};
-  return {Found::string, values[0].value};
+  if (values.size() > 1) return Found::of(Found::duplicate);
+  if (!values[0].has_value) return Found::of(Found::other);
+  return Found::of_owned(values[0].value);
 }
 
 bool contains_ci(std::string_view hay, std::string_view needle) {
@@ -117,9 +144,9 @@ struct BodyView {
     auto it = object.find(name);
     if (it == object.end()) return {};
     const json::value& v = it->value();
-    if (v.is_string()) return {Found::string, std::string(v.get_string())};
-    if (v.is_array() || v.is_object()) return {Found::duplicate, {}};
-    return {Found::other, {}};
+    if (v.is_string()) return Found::of_owned(std::string(v.get_string()));
+    if (v.is_array() || v.is_object()) return Found::of(Found::duplicate);
+    return Found::of(Found::other);
   }
 
   void remove(Context& ctx, std::string_view name) {
@@ -222,16 +249,23 @@ class KeyAuthPlugin final : public plugin::Plugin {
     }
   }
 
+  // One pass over the request headers: how many fields carry key name `i` (nginx also
+  // finds `key_name` as `key-name`, but only when no field is named exactly key_name).
   Found find_in_headers(const Context& ctx, std::size_t i) const {
-    std::size_t n = ctx.req.headers.count(key_names_[i]);
-    std::string_view name = key_names_[i];
-    if (n == 0 && header_names_[i] != key_names_[i]) {
-      name = header_names_[i];
-      n = ctx.req.headers.count(name);
+    std::string_view exact = key_names_[i], hyphen = header_names_[i];
+    std::size_t n_exact = 0, n_hyphen = 0;
+    std::string_view first_exact, first_hyphen;
+    for (const auto& f : ctx.req.headers) {
+      if (iequals(f.name, exact)) {
+        if (n_exact++ == 0) first_exact = f.value;
+      } else if (iequals(f.name, hyphen)) {
+        if (n_hyphen++ == 0) first_hyphen = f.value;
+      }
     }
+    std::size_t n = n_exact != 0 ? n_exact : n_hyphen;
     if (n == 0) return {};
-    if (n > 1) return {Found::duplicate, {}};
-    return {Found::string, std::string(*ctx.req.headers.get(name))};
+    if (n > 1) return Found::of(Found::duplicate);
+    return Found::of_view(n_exact != 0 ? first_exact : first_hyphen);
   }
 
   void hide(Context& ctx, std::size_t i, BodyView& body) const {
@@ -249,9 +283,8 @@ class KeyAuthPlugin final : public plugin::Plugin {
   // message to answer with.
   bool authenticate(Context& ctx, std::string_view* error) const {
     BodyView body;
-    std::string key;
-    bool found = false;
-    for (std::size_t i = 0; i < key_names_.size() && !found; ++i) {
+    Found key;
+    for (std::size_t i = 0; i < key_names_.size() && key.kind != Found::string; ++i) {
       Found v;
       if (key_in_header_) v = find_in_headers(ctx, i);
       if (v.kind == Found::none && key_in_query_) v = from_values(form_args::find_all(ctx.req.query, key_names_[i]));
@@ -260,19 +293,21 @@ class KeyAuthPlugin final : public plugin::Plugin {
         v = body.lookup(ctx, key_names_[i]);
       }
       if (v.kind == Found::string) {
-        key = std::move(v.value);
-        found = true;
-        if (hide_credentials_) hide(ctx, i, body);
+        key = std::move(v);
+        if (hide_credentials_) {
+          key.own();
+          hide(ctx, i, body);
+        }
       } else if (v.kind == Found::duplicate) {
         if (error) *error = kErrDuplicate;
         return false;
       }
     }
-    if (key.empty()) {
+    if (key.value().empty()) {
       if (error) *error = kErrNoKey;
       return false;
     }
-    auto it = credentials_.find(std::string_view(key));
+    auto it = credentials_.find(key.value());
     if (it == credentials_.end() ||
         (it->second.expires_at && std::chrono::steady_clock::now() >= *it->second.expires_at)) {
       if (error) *error = kErrInvalid;
@@ -321,20 +356,29 @@ class KeyAuthFactory final : public plugin::Factory {
 
 void set_authenticated_consumer(Context& ctx, const config::Consumer* consumer, std::string_view credential_id) {
   ctx.consumer = consumer;
-  ctx.credential_id = std::string(credential_id);
+  ctx.credential_id.assign(credential_id);
   ctx.anonymous_consumer = credential_id.empty();
+  // Runs for every authenticated request: one pass drops whatever the client sent under
+  // these names (so it cannot forge them), then the values that apply are appended.
+  static constexpr std::string_view names[] = {"X-Consumer-ID", "X-Consumer-Custom-ID",
+                                               "X-Consumer-Username", "X-Credential-Identifier",
+                                               "X-Anonymous-Consumer"};
   auto& h = ctx.req.headers;
-  auto set_or_clear = [&h](std::string_view name, const std::string* value) {
-    if (value && !value->empty()) h.set(name, *value);
-    else h.remove(name);
-  };
-  set_or_clear("X-Consumer-ID", consumer ? &consumer->id : nullptr);
-  set_or_clear("X-Consumer-Custom-ID", consumer ? &consumer->custom_id : nullptr);
-  set_or_clear("X-Consumer-Username", consumer ? &consumer->username : nullptr);
-  std::string cred(credential_id);
-  set_or_clear("X-Credential-Identifier", &cred);
-  if (credential_id.empty()) h.set("X-Anonymous-Consumer", "true");
-  else h.remove("X-Anonymous-Consumer");
+  h.remove_if([](const HeaderField& f) {
+    if (f.name.size() < 13 || f.name.size() > 23 || (f.name[0] | 0x20) != 'x') return false;
+    for (std::string_view n : names) {
+      if (iequals(f.name, n)) return true;
+    }
+    return false;
+  });
+  h.reserve(h.size() + 4);
+  if (consumer != nullptr) {
+    if (!consumer->id.empty()) h.add(names[0], consumer->id);
+    if (!consumer->custom_id.empty()) h.add(names[1], consumer->custom_id);
+    if (!consumer->username.empty()) h.add(names[2], consumer->username);
+  }
+  if (!credential_id.empty()) h.add(names[3], credential_id);
+  else h.add(names[4], "true");
 }
 
 const config::Consumer* find_consumer(const config::DeclarativeConfig& cfg, std::string_view id_or_username) {

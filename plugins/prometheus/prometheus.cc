@@ -37,6 +37,9 @@ class prometheus_plugin final : public plugin::Plugin {
 
  private:
   void mark(Context& ctx) const {
+    // Nothing to ask for (the usual status/latency metrics are always recorded): leave
+    // the request's options absent rather than allocate them for every request.
+    if (!per_consumer_ && !bandwidth_) return;
     auto& o = metrics::options_of(ctx);
     o.per_consumer = o.per_consumer || per_consumer_;
     o.bandwidth = o.bandwidth || bandwidth_;

@@ -2,6 +2,7 @@
 
 #include "store/embedded/window_counting.h"
 
+#include <boost/container/small_vector.hpp>
 #include <boost/system/errc.hpp>
 
 #include <algorithm>
@@ -12,6 +13,7 @@ namespace gh::store {
 using embedded::entry;
 using embedded::entry_kind;
 using embedded::memory_shard;
+using boost::container::small_vector;
 
 namespace {
 
@@ -76,9 +78,9 @@ int64_t embedded_store::now() const {
       .count();
 }
 
-unsigned embedded_store::shard_of(std::string_view key) const noexcept {
+unsigned embedded_store::shard_of(const embedded::hashed_key& key) const noexcept {
   // Mix the hash so that the map inside the shard (same hash) stays well spread.
-  uint64_t h = std::hash<std::string_view>{}(key);
+  uint64_t h = key.hash;
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
@@ -109,46 +111,68 @@ result<limit_result> embedded_store::limit_now(std::span<const window_spec> wind
                                                int64_t cost, window_algorithm algorithm,
                                                int64_t now_ms) {
   if (cost < 0) return errc_code(boost::system::errc::invalid_argument);
+  // Called for every rate-limited request: each key is hashed once, each entry found
+  // once, and the bookkeeping stays on the stack for the usual few windows (one per
+  // period).
+  struct window_slot {
+    embedded::hashed_key key;
+    unsigned shard;
+    entry* found;  // the live entry seen by the check, or nullptr
+    embedded::window_check check;
+  };
+  small_vector<window_slot, 6> slots;
+  small_vector<unsigned, 6> order;
+  for (const auto& w : windows) {
+    embedded::hashed_key key(w.key);
+    slots.push_back({key, shard_of(key), nullptr, {}});
+    order.push_back(slots.back().shard);
+  }
   // Lock every involved shard once, in ascending order: atomic across windows and free
   // of deadlocks with concurrent calls on overlapping keys.
-  std::vector<unsigned> order;
-  order.reserve(windows.size());
-  for (const auto& w : windows) order.push_back(shard_of(w.key));
   std::sort(order.begin(), order.end());
   order.erase(std::unique(order.begin(), order.end()), order.end());
-  std::vector<std::unique_lock<std::mutex>> locks;
-  locks.reserve(order.size());
+  small_vector<std::unique_lock<std::mutex>, 6> locks;
   for (unsigned i : order) locks.emplace_back(shards_[i]->mu);
 
   // Expiry follows the caller's clock here, so that windows and TTLs agree.
   const int64_t t = now_ms;
-  std::vector<embedded::window_check> checks;
-  checks.reserve(windows.size());
   bool admitted = true;
-  for (const auto& w : windows) {
-    memory_shard& s = shard_for(w.key);
-    checks.push_back(embedded::check_window(s.find(w.key, now_ms), w, cost, algorithm, now_ms));
-    admitted = admitted && checks.back().room;
+  for (std::size_t i = 0; i < windows.size(); ++i) {
+    window_slot& s = slots[i];
+    s.found = shards_[s.shard]->find(s.key, t);
+    s.check = embedded::check_window(s.found, windows[i], cost, algorithm, now_ms);
+    admitted = admitted && s.check.room;
+  }
+
+  if (admitted) {
+    // Entries seen by the check first (their pointers are valid until something is
+    // created or evicted), then the windows that have none yet.
+    for (bool existing : {true, false}) {
+      for (window_slot& s : slots) {
+        if ((s.found != nullptr) != existing) continue;
+        memory_shard& sh = *shards_[s.shard];
+        entry* e = s.found;
+        if (e == nullptr) {
+          bool created = false;
+          e = &sh.upsert(s.key, t, created);
+        }
+        make_numeric(sh, *e, entry_kind::window);
+        e->window_start = s.check.window_start;
+        e->count = s.check.count;
+        e->previous = s.check.previous;
+        sh.set_expiry(s.key, *e, s.check.expires_at);
+      }
+    }
   }
 
   limit_result out;
   out.admitted = admitted;
   out.windows.reserve(windows.size());
   for (std::size_t i = 0; i < windows.size(); ++i) {
-    const auto& w = windows[i];
-    const auto& c = checks[i];
-    if (admitted) {
-      memory_shard& s = shard_for(w.key);
-      bool created = false;
-      entry& e = s.upsert(w.key, t, created);
-      make_numeric(s, e, entry_kind::window);
-      e.window_start = c.window_start;
-      e.count = c.count;
-      e.previous = c.previous;
-      s.set_expiry(w.key, e, c.expires_at);
-    }
-    out.windows.push_back(
-        {w.limit, admitted ? c.remaining_if_counted : c.remaining_if_not, milliseconds(c.reset_ms)});
+    const auto& c = slots[i].check;
+    out.windows.push_back({windows[i].limit,
+                           admitted ? c.remaining_if_counted : c.remaining_if_not,
+                           milliseconds(c.reset_ms)});
   }
   for (unsigned i : order) shards_[i]->maybe_sweep(t);
   return out;

@@ -97,7 +97,9 @@ class embedded_store final : public Store {
   std::size_t sweep_expired();
   embedded_stats stats() const;
   unsigned shard_count() const noexcept { return static_cast<unsigned>(shards_.size()); }
-  unsigned shard_of(std::string_view key) const noexcept;
+  unsigned shard_of(std::string_view key) const noexcept {
+    return shard_of(embedded::hashed_key(key));
+  }
 
  private:
   struct stream_ring {
@@ -106,6 +108,7 @@ class embedded_store final : public Store {
   };
 
   int64_t now() const;
+  unsigned shard_of(const embedded::hashed_key& key) const noexcept;
   embedded::memory_shard& shard_for(std::string_view key) noexcept {
     return *shards_[shard_of(key)];
   }

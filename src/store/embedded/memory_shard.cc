@@ -7,7 +7,7 @@ constexpr int64_t sweep_interval_ms = 100;
 constexpr std::size_t sweep_budget = 64;
 }  // namespace
 
-entry* memory_shard::find(std::string_view key, int64_t now) {
+entry* memory_shard::find(const hashed_key& key, int64_t now) {
   auto it = map_.find(key);
   if (it == map_.end()) return nullptr;
   if (it->second.expires_at != 0 && it->second.expires_at <= now) {
@@ -17,23 +17,23 @@ entry* memory_shard::find(std::string_view key, int64_t now) {
   return &it->second;
 }
 
-entry& memory_shard::upsert(std::string_view key, int64_t now, bool& created,
+entry& memory_shard::upsert(const hashed_key& key, int64_t now, bool& created,
                             std::size_t value_bytes) {
   if (entry* e = find(key, now)) {
     created = false;
     return *e;
   }
-  const std::size_t need = key.size() + entry_overhead + value_bytes;
+  const std::size_t need = key.key.size() + entry_overhead + value_bytes;
   while (!map_.empty() &&
          (map_.size() + 1 > limits_.max_entries || bytes_ + need > limits_.max_bytes)) {
     evict_one();
   }
   created = true;
-  bytes_ += key.size() + entry_overhead;  // the value is accounted when it is stored
-  return map_.try_emplace(std::string(key)).first->second;
+  bytes_ += key.key.size() + entry_overhead;  // the value is accounted when it is stored
+  return map_.try_emplace(std::string(key.key)).first->second;
 }
 
-void memory_shard::set_expiry(std::string_view key, entry& e, int64_t at) {
+void memory_shard::set_expiry(const hashed_key& key, entry& e, int64_t at) {
   if (e.expires_at == at) return;
   if (e.expires_at != 0) expiry_.erase(e.expiry_pos);
   e.expires_at = at;

@@ -21,11 +21,28 @@
 
 namespace gh::store::embedded {
 
+// A key with its hash computed once: embedded_store hashes a key a single time per call,
+// for the shard choice and the lookup inside the shard alike.
+struct hashed_key {
+  std::string_view key;
+  std::size_t hash;
+  explicit hashed_key(std::string_view k) noexcept
+      : key(k), hash(std::hash<std::string_view>{}(k)) {}
+};
+
 struct string_hash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept {
     return std::hash<std::string_view>{}(s);
   }
+  std::size_t operator()(const hashed_key& k) const noexcept { return k.hash; }
+};
+
+struct string_eq {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+  bool operator()(const hashed_key& a, std::string_view b) const noexcept { return a.key == b; }
+  bool operator()(std::string_view a, const hashed_key& b) const noexcept { return a == b.key; }
 };
 
 enum class entry_kind : uint8_t { value, counter, window };
@@ -54,13 +71,20 @@ class memory_shard {
   std::mutex mu;
 
   // The live entry for `key`, or nullptr (an expired entry is removed on the way).
-  entry* find(std::string_view key, int64_t now);
+  entry* find(const hashed_key& key, int64_t now);
+  entry* find(std::string_view key, int64_t now) { return find(hashed_key(key), now); }
   // The entry for `key`, created (empty value, no TTL) when absent or expired; may evict
   // others to stay under the caps, counting `value_bytes` the caller is about to store.
   // `created` tells which.
-  entry& upsert(std::string_view key, int64_t now, bool& created, std::size_t value_bytes = 0);
+  entry& upsert(const hashed_key& key, int64_t now, bool& created, std::size_t value_bytes = 0);
+  entry& upsert(std::string_view key, int64_t now, bool& created, std::size_t value_bytes = 0) {
+    return upsert(hashed_key(key), now, created, value_bytes);
+  }
   // Sets (at > 0) or clears (at == 0) the entry's expiry.
-  void set_expiry(std::string_view key, entry& e, int64_t at);
+  void set_expiry(const hashed_key& key, entry& e, int64_t at);
+  void set_expiry(std::string_view key, entry& e, int64_t at) {
+    set_expiry(hashed_key(key), e, at);
+  }
   // Re-accounts the bytes of an entry whose value changed size.
   void value_resized(std::size_t old_size, std::size_t new_size);
   bool erase(std::string_view key);
@@ -77,7 +101,7 @@ class memory_shard {
   static constexpr std::size_t entry_overhead = 128;
 
  private:
-  using map_type = std::unordered_map<std::string, entry, string_hash, std::equal_to<>>;
+  using map_type = std::unordered_map<std::string, entry, string_hash, string_eq>;
   void erase_it(map_type::iterator it);
   void evict_one();
 
