@@ -4,8 +4,11 @@
 
 #include <charconv>
 #include <random>
+#include <stdexcept>
 
 #include "core/headers.h"
+#include "plugin/schema/redis_record.h"
+#include "store/store_factory.h"
 
 namespace gh::aws_masker {
 namespace {
@@ -40,10 +43,11 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
 }  // namespace
 
 masker_plugin::masker_plugin(masker_config cfg, std::string instance_id,
-                             std::shared_ptr<store::Store> store)
+                             std::shared_ptr<store::Store> store, bool own_store)
     : cfg_(std::move(cfg)),
       instance_id_(std::move(instance_id)),
       store_(std::move(store)),
+      own_store_(own_store),
       counters_(std::make_unique<instance_counters>(cfg_.engine->type_names())) {}
 
 Flow masker_plugin::refuse(Context& ctx, int status, std::string_view message) const {
@@ -233,7 +237,8 @@ boost::asio::awaitable<Flow> masker_plugin::access_async(Context& ctx) const {
   for (const std::string& name : cfg_.mask_headers) {
     for (std::string_view v : ctx.req.headers.get_all(name)) cfg_.engine->mask(v, probe, scratch);
   }
-  store::Store* store = ctx.store != nullptr ? ctx.store : store_.get();
+  // The plugin's own store (its `redis` block) first, else the node's.
+  store::Store* store = own_store_ ? store_.get() : ctx.store != nullptr ? ctx.store : store_.get();
   bool ok = store != nullptr;
   const std::string prefix = "gatehouse:aws-masker:" + instance_id_ + ":" + scope_id + ":";
   if (ok && !probe.empty()) ok = co_await sync_scope(*store, prefix, probe, st.map);
@@ -322,8 +327,19 @@ void masker_factory::validate(boost::json::object& config,
 std::shared_ptr<const plugin::Plugin> masker_factory::build(const config::PluginInstance& instance,
                                                             const plugin::BuildContext& ctx) const {
   register_process_metrics();
-  return std::make_shared<masker_plugin>(
-      build_config(instance.config), instance.id.empty() ? instance.name : instance.id, ctx.store);
+  std::shared_ptr<store::Store> own;
+  if (const auto* redis = instance.config.if_contains("redis");
+      redis != nullptr && redis->is_object() && plugin::schema::redis_configured(redis->as_object())) {
+    try {
+      own = store::make_redis_store_for(redis->as_object());
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("aws-masker: config.redis: ") + e.what());
+    }
+  }
+  const bool has_own = own != nullptr;
+  return std::make_shared<masker_plugin>(build_config(instance.config),
+                                         instance.id.empty() ? instance.name : instance.id,
+                                         has_own ? std::move(own) : ctx.store, has_own);
 }
 
 }  // namespace gh::aws_masker

@@ -42,7 +42,10 @@ struct request_state {
 
 class masker_plugin final : public plugin::Plugin {
  public:
-  masker_plugin(masker_config cfg, std::string instance_id, std::shared_ptr<store::Store> store);
+  // `own_store`: `store` comes from the plugin's `redis` block and is used instead of the
+  // request's (node) store.
+  masker_plugin(masker_config cfg, std::string instance_id, std::shared_ptr<store::Store> store,
+                bool own_store = false);
 
   plugin::Flow access(plugin::Context& ctx) const override;
   bool waits() const noexcept override { return cfg_.scope != map_scope::request; }
@@ -81,6 +84,7 @@ class masker_plugin final : public plugin::Plugin {
   masker_config cfg_;
   std::string instance_id_;
   std::shared_ptr<store::Store> store_;
+  bool own_store_ = false;
   std::unique_ptr<instance_counters> counters_;
 };
 

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "core/headers.h"
+#include "plugin/schema/redis_record.h"
 #include "plugin/schema/schema.h"
 
 namespace gh::aws_masker {
@@ -61,6 +62,9 @@ const Schema& masker_schema() {
               {"stream", Field::string().default_value("gatehouse:aws-masker:events")},
               {"max_len", Field::integer().default_value(100000).between(1, 100000000)}})},
         {"store_ttl", Field::integer().default_value(3600).between(1, 31536000)},
+        // consumer/global scopes in Redis, shared by every node that points at it (the
+        // same block as rate-limiting's); without it they live in the node's store.
+        {"redis", redis_record()},
         {"scope_restore_limit", Field::integer().default_value(1000).between(0, 100000)},
     });
     sc.check([](const js::object& c, std::vector<plugin::SchemaError>& errors) {
@@ -91,7 +95,9 @@ const Schema& masker_schema() {
 }  // namespace
 
 void validate_config(js::object& config, std::vector<plugin::SchemaError>& errors) {
+  const redis_written_fields written(config);
   masker_schema().validate(config, errors);
+  written.apply(config);
 }
 
 engine_options engine_options_from(const js::object& c) {

@@ -3,6 +3,7 @@
 #include "plugins/rate-limiting/periods.h"
 #include "plugins/rate-limiting/rate_limiting.h"
 
+#include "plugin/schema/redis_record.h"
 #include "plugin/schema/schema.h"
 
 #include <boost/json.hpp>
@@ -17,39 +18,6 @@ using namespace plugin::schema;
 namespace rl = rate_limiting;
 
 namespace {
-
-Field host_port_record(std::string_view host_field, int64_t default_port) {
-  return Field::record({
-      {std::string(host_field), Field::string().required()},
-      {"port", Field::integer().between(0, 65535).default_value(default_port)},
-  });
-}
-
-Field redis_record() {
-  return Field::record({
-      {"host", Field::string()},
-      {"port", Field::integer().between(0, 65535).default_value(6379)},
-      {"timeout", Field::integer().between(0, 2147483646).default_value(2000)},
-      {"username", Field::string()},
-      {"password", Field::string().len_min(0)},
-      {"database", Field::integer().default_value(0)},
-      {"ssl", Field::boolean().default_value(false)},
-      {"ssl_verify", Field::boolean().default_value(false)},
-      {"server_name", Field::string()},
-      // Kong Enterprise's Sentinel and Cluster fields (issue 5), accepted here so that
-      // existing configs load; the Redis store reads them.
-      {"sentinel_master", Field::string()},
-      {"sentinel_role", Field::string().one_of({"master", "slave", "any"})},
-      {"sentinel_nodes", Field::array(host_port_record("host", 26379))},
-      {"sentinel_username", Field::string()},
-      {"sentinel_password", Field::string().len_min(0)},
-      {"cluster_nodes", Field::array(host_port_record("ip", 6379))},
-      {"cluster_max_redirections", Field::integer().default_value(5)},
-      // Gatehouse: a named connection of the node settings (redis_connections) instead of
-      // the fields above; fields written next to it override the named ones.
-      {"connection", Field::string()},
-  });
-}
 
 std::string validate_path(const json::value& v) {
   if (!v.is_string()) return {};
@@ -162,29 +130,9 @@ void expand_redis_shorthands(json::object& config) {
 void rate_limiting_factory::validate(json::object& config,
                                      std::vector<plugin::SchemaError>& errors) const {
   expand_redis_shorthands(config);
-  // With a named connection, only the fields the user wrote may override the named ones:
-  // remember them, and drop the defaults the schema fills in.
-  std::vector<std::string> written;
-  bool named = false;
-  if (auto* r = config.if_contains("redis"); r != nullptr && r->is_object()) {
-    const auto* conn = r->as_object().if_contains("connection");
-    named = conn != nullptr && !conn->is_null();
-    for (const auto& kv : r->as_object()) {
-      if (!kv.value().is_null()) written.emplace_back(kv.key());
-    }
-  }
+  const redis_written_fields written(config);
   config_schema().validate(config, errors);
-  if (!named) return;
-  if (auto* r = config.if_contains("redis"); r != nullptr && r->is_object()) {
-    json::object& obj = r->as_object();
-    for (auto it = obj.begin(); it != obj.end();) {
-      if (std::find(written.begin(), written.end(), std::string(it->key())) == written.end()) {
-        it = obj.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
+  written.apply(config);
 }
 
 }  // namespace gh::plugins

@@ -1,12 +1,6 @@
 """aws-masker store-backed scopes over Redis across two gateway nodes (issue 5, item 4): a token
 issued by node A is restored by node B, and with Redis down the request gets 503, never
-forwarded unmasked.
-
-Expected to fail today (strict xfail): aws-masker takes no `redis` block (its schema answers
-`unknown field`) and keeps consumer/global maps in the node's embedded store, so two nodes do
-not share them. When the plugin gains the block (issue 5: "aws-masker store-backed scopes take
-the same `redis` block (or a named connection)"), these tests pass and the strict marker makes
-that visible: remove it then."""
+forwarded unmasked."""
 from __future__ import annotations
 
 import json
@@ -22,8 +16,6 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "e2e" / "anthropic_sdk"))
 from fake_messages_upstream import FakeMessagesUpstream  # noqa: E402
 
-NOT_YET = pytest.mark.xfail(strict=True, reason="aws-masker has no `redis` block yet: "
-                            "scopes live in each node's embedded store")
 INSTANCE = "i-0a1b2c3d4e5f60718"
 VPC = "vpc-0123456789abcdef0"
 
@@ -50,7 +42,6 @@ def fake():
     server.stop()
 
 
-@NOT_YET
 def test_token_issued_by_node_a_is_restored_by_node_b(gatehouse, fake, redis_server):
     _, port = redis_server
     cfg = masker_config(fake.url, port)
@@ -69,7 +60,6 @@ def test_token_issued_by_node_a_is_restored_by_node_b(gatehouse, fake, redis_ser
     assert json.loads(fake.requests[-1]["body"]) == {"q": token}
 
 
-@NOT_YET
 def test_redis_down_answers_503_and_never_forwards_an_unmasked_request(gatehouse, fake, tmp_path):
     redis = RedisProcess(tmp_path / "redis")
     try:
