@@ -17,6 +17,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -199,7 +203,23 @@ server::totals server::counters() const {
   return t;
 }
 
+// Every client and every upstream connection is a descriptor; Debian's default soft limit
+// (1024) runs out at a few hundred busy clients. Raise it to the hard limit, as HAProxy
+// does by itself and nginx does with worker_rlimit_nofile.
+static void raise_descriptor_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= lim.rlim_max) return;
+  const rlim_t before = lim.rlim_cur;
+  lim.rlim_cur = lim.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &lim) == 0) {
+    spdlog::info("descriptor limit raised from {} to {}", before, lim.rlim_cur);
+  } else {
+    spdlog::warn("descriptor limit stays at {}: {}", before, std::strerror(errno));
+  }
+}
+
 int server::run() {
+  raise_descriptor_limit();
   unsigned n = std::max(1u, settings_.workers);
   for (unsigned i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<worker>(i, proxy_, snapshots_, metrics_.get(), store_));
