@@ -31,11 +31,25 @@ std::size_t bucket_index(std::span<const int64_t> bounds, int64_t v) {
                                   bounds.begin());
 }
 
-void observe(histogram_cells& h, std::span<const int64_t> bounds, int64_t v) {
-  h.buckets[bucket_index(bounds, v)].fetch_add(1, relaxed);
-  h.sum.fetch_add(static_cast<uint64_t>(v), relaxed);
-  h.count.fetch_add(1, relaxed);
+// A shard's cells have one writer, its worker: a relaxed load and store is enough (render()
+// may read a value one update old) and spares the locked read-modify-write per update.
+void bump(std::atomic<uint64_t>& cell, uint64_t n) {
+  cell.store(cell.load(relaxed) + n, relaxed);
 }
+
+void observe(histogram_cells& h, std::span<const int64_t> bounds, int64_t v) {
+  bump(h.buckets[bucket_index(bounds, v)], 1);
+  bump(h.sum, static_cast<uint64_t>(v));
+  bump(h.count, 1);
+}
+
+// The series a worker updated last, per family: consecutive requests mostly hit the same
+// route, so most lookups are one comparison of the label values instead of a hash.
+template <class Cells>
+struct last_series {
+  const label_key* key = nullptr;
+  Cells* cells = nullptr;
+};
 
 void append_escaped(std::string& out, std::string_view v) {
   for (char c : v) {
@@ -122,19 +136,27 @@ struct alignas(64) proxy_metrics::shard {
   series_map<std::atomic<uint64_t>> status;
   series_map<latency_cells> latency;
   series_map<bandwidth_cells> bandwidth;
+  last_series<std::atomic<uint64_t>> last_status;
+  last_series<latency_cells> last_latency;
+  last_series<bandwidth_cells> last_bandwidth;
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> dropped{0};
 
+  // Series are never erased, so the cached key and cells stay valid.
   template <class Cells>
-  Cells* series(series_map<Cells>& map, const label_view& v) {
+  Cells* series(series_map<Cells>& map, last_series<Cells>& last, const label_view& v) {
+    if (last.key != nullptr && detail::same(last.key->view(), v)) return last.cells;
     auto it = map.find(v);
-    if (it != map.end()) return &it->second;
-    if (map.size() >= max_series_per_worker) {
-      dropped.fetch_add(1, relaxed);
-      return nullptr;
+    if (it == map.end()) {
+      if (map.size() >= max_series_per_worker) {
+        bump(dropped, 1);
+        return nullptr;
+      }
+      std::lock_guard lock(mu);
+      it = map.try_emplace(label_key(v)).first;
     }
-    std::lock_guard lock(mu);
-    return &map.try_emplace(label_key(v)).first->second;
+    last = {&it->first, &it->second};
+    return &it->second;
   }
 };
 
@@ -149,13 +171,14 @@ proxy_metrics::~proxy_metrics() = default;
 
 void proxy_metrics::record(unsigned worker, const request_sample& s) {
   shard& sh = *shards_[worker % shards_.size()];
-  sh.requests.fetch_add(1, relaxed);
+  bump(sh.requests, 1);
   if (s.route.empty()) return;  // as Kong: only routed requests are labelled
 
-  if (auto* c = sh.series(sh.status, {s.service, s.route, s.consumer, s.status, s.from_service})) {
-    c->fetch_add(1, relaxed);
+  if (auto* c = sh.series(sh.status, sh.last_status,
+                          {s.service, s.route, s.consumer, s.status, s.from_service})) {
+    bump(*c, 1);
   }
-  if (auto* l = sh.series(sh.latency, {s.service, s.route, {}, 0, false})) {
+  if (auto* l = sh.series(sh.latency, sh.last_latency, {s.service, s.route, {}, 0, false})) {
     if (s.request_latency_ms >= 0) {
       observe(l->request, detail::upstream_latency_buckets, s.request_latency_ms);
     }
@@ -167,9 +190,10 @@ void proxy_metrics::record(unsigned worker, const request_sample& s) {
     }
   }
   if (s.bandwidth && (s.bytes_in > 0 || s.bytes_out > 0)) {
-    if (auto* b = sh.series(sh.bandwidth, {s.service, s.route, s.consumer, 0, false})) {
-      b->ingress.fetch_add(s.bytes_in, relaxed);
-      b->egress.fetch_add(s.bytes_out, relaxed);
+    if (auto* b = sh.series(sh.bandwidth, sh.last_bandwidth,
+                            {s.service, s.route, s.consumer, 0, false})) {
+      bump(b->ingress, s.bytes_in);
+      bump(b->egress, s.bytes_out);
     }
   }
 }

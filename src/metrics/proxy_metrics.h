@@ -1,9 +1,12 @@
 // Request metrics of the proxy, in Kong's Prometheus names, without cross-worker contention.
 //
 // The proxy calls record() once per request on the worker that served it; each worker
-// owns a shard (its own series maps and relaxed atomic counters), so an update touches
-// only that worker's cache lines. render() (the admin /metrics endpoint) sums the shards
-// and writes Prometheus text exposition: kong_http_requests_total, kong_kong_latency_ms,
+// owns a shard (its own series maps and relaxed atomic counters, written by that worker
+// alone with plain loads and stores, no locked instructions), so an update touches only
+// that worker's cache lines; the series it updated last is remembered, so a request on the
+// same route as the previous one finds its series without hashing. render() (the admin
+// /metrics endpoint) sums the shards and writes Prometheus text exposition:
+// kong_http_requests_total, kong_kong_latency_ms,
 // kong_upstream_latency_ms, kong_request_latency_ms, kong_bandwidth_bytes,
 // kong_nginx_requests_total, kong_nginx_connections_total, kong_node_info,
 // kong_datastore_reachable, then whatever extra renderers other modules registered.
