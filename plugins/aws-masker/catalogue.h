@@ -19,23 +19,25 @@ namespace gh::aws_masker {
 
 // How a raw Vectorscan match [from, to) becomes a candidate (or is rejected).
 enum class check : uint8_t {
-  none,           // custom pattern: taken as matched
-  resource_id,    // i-0123abcd: not glued to other word characters
-  ipv4,           // octets <= 255, not part of a version string, private/public split
-  ipv6,           // trigger; extends over [0-9a-f:.] and validates with inet_pton
-  account,        // 12 digits standing alone
-  arn,            // prefix; extends over the resource part
-  s3_arn,         // "arn:aws:s3:::" prefix; the bucket follows
-  bucket_after,   // "s3://" or path-style host + "/" prefix; the bucket follows
-  bucket_before,  // ".s3...amazonaws.com" of a virtual-hosted URL; the bucket is before it
-  host,           // a whole AWS hostname
-  host_suffix,    // ".rds.amazonaws.com"-style suffix; the host extends to the left
-  secret_value,   // key-name prefix; a 40-char secret access key follows
-  token_value,    // key-name prefix; a session token follows
-  token_prefix,   // a session token recognised by its own first bytes
-  kms_value,      // key-name prefix; a key UUID follows
-  upper_id,       // Route 53 zone / CloudFront distribution style IDs
-  path_tail,      // prefix; extends over a path (log groups, SQS URLs, ECR repos)
+  none,              // custom pattern: taken as matched
+  resource_id,       // i-0123abcd: not glued to other word characters
+  ipv4,              // octets <= 255, not part of a version string, private/public split
+  ipv6,              // trigger; extends over [0-9a-f:.] and validates with inet_pton
+  account,           // 12 digits standing alone
+  arn,               // prefix; extends over the resource part
+  s3_arn,            // "arn:aws:s3:::" prefix; the bucket follows
+  bucket_after,      // "s3://" or path-style host + "/" prefix; the bucket follows
+  bucket_before,     // ".s3...amazonaws.com" of a virtual-hosted URL; the bucket is before it
+  host,              // a whole AWS hostname
+  ec2_private_host,  // "ip-" prefix; extends over
+                     // ip-A-B-C-D[.ec2.internal|.<region>.compute.internal]
+  host_suffix,       // ".rds.amazonaws.com"-style suffix; the host extends to the left
+  secret_value,      // key-name prefix; a 40-char secret access key follows
+  token_value,       // key-name prefix; a session token follows
+  token_prefix,      // a session token recognised by its own first bytes
+  kms_value,         // key-name prefix; a key UUID follows
+  upper_id,          // Route 53 zone / CloudFront distribution style IDs
+  path_tail,         // prefix; extends over a path (log groups, SQS URLs, ECR repos)
 };
 
 // Who finds the raw matches of a pattern. Patterns made of character classes only

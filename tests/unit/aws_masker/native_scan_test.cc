@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <hs/hs.h>
 
+#include <map>
 #include <random>
 #include <set>
 #include <tuple>
@@ -224,6 +225,73 @@ TEST(JsonScan, UnescapeMatchesTheSimpleDecoderAndItsOffsetsMapBack) {
   EXPECT_FALSE(json_text::unescape("abc\\", out));
   EXPECT_FALSE(json_text::unescape("\\x", out));
   EXPECT_FALSE(json_text::unescape("\\u12", out));
+}
+
+// EC2_PRIVATE_HOST is found by its "ip-" anchor and read by its check; it must keep what
+// the full regex (plus the host check and longest-match precedence) keeps.
+TEST(CatalogueAnchor, Ec2PrivateHostCheckKeepsWhatTheFullRegexKept) {
+  const char* full =
+      R"(ip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}(?:\.ec2\.internal|\.[a-z0-9-]+\.compute\.internal)?)";
+  auto scan = [](const char* regex, std::string_view text) {
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* err = nullptr;
+    EXPECT_EQ(hs_compile(regex, HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, nullptr,
+                         &db, &err),
+              HS_SUCCESS);
+    hs_scratch_t* scratch = nullptr;
+    hs_alloc_scratch(db, &scratch);
+    std::vector<raw_match> raw;
+    hs_scan(
+        db, text.data(), static_cast<unsigned>(text.size()), 0, scratch,
+        [](unsigned id, unsigned long long from, unsigned long long to, unsigned, void* ctx) {
+          static_cast<std::vector<raw_match>*>(ctx)->push_back(
+              {id, static_cast<uint32_t>(from), static_cast<uint32_t>(to)});
+          return 0;
+        },
+        &raw);
+    hs_free_scratch(scratch);
+    hs_free_database(db);
+    return raw;
+  };
+  auto longest = [](std::string_view text, const std::vector<raw_match>& raw, check kind) {
+    std::map<std::size_t, std::size_t> kept;  // start -> longest accepted end
+    check_result r;
+    for (const raw_match& m : raw) {
+      if (!apply_check(kind, text, m.from, m.to, r)) continue;
+      kept[r.from] = std::max(kept[r.from], r.to);
+    }
+    return kept;
+  };
+  static const char* parts[] = {"ip-",
+                                "IP-",
+                                "zip-",
+                                "1",
+                                "12",
+                                "123",
+                                "1234",
+                                "-",
+                                ".",
+                                ".ec2.internal",
+                                ".EC2.Internal",
+                                ".ec2.internalx",
+                                ".us-east-1",
+                                ".compute.internal",
+                                "x",
+                                "_",
+                                " ",
+                                "\"",
+                                "10.0.1.5",
+                                "ip-10-0-1-5",
+                                "ip-1-22-3-456",
+                                "Ip-9-9-9-9"};
+  std::mt19937 g(11);
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    for (std::size_t i = 0, n = g() % 14; i < n; ++i) text += parts[g() % std::size(parts)];
+    ASSERT_EQ(longest(text, scan("ip-", text), check::ec2_private_host),
+              longest(text, scan(full, text), check::host))
+        << text;
+  }
 }
 
 }  // namespace
