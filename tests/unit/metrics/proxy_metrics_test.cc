@@ -39,6 +39,31 @@ TEST(ProxyMetrics, RequestsTotalUsesKongNamesAndLabels) {
   EXPECT_TRUE(contains(text, "kong_nginx_requests_total{node_id=\"\",subsystem=\"http\"} 3\n"));
 }
 
+TEST(ProxyMetrics, ConsecutiveRequestsOnOneRouteKeepTheirOwnStatusAndConsumerSeries) {
+  // A worker reuses the series it updated last; a different code, consumer or route must
+  // still get its own series.
+  proxy_metrics m(1);
+  auto alice = sample("r1", 200);
+  alice.consumer = "alice";
+  for (const auto& s : {sample("r1", 200), sample("r1", 200), sample("r1", 503), alice,
+                        sample("r2", 200), sample("r1", 200)}) {
+    m.record(0, s);
+  }
+  const std::string text = m.render();
+  auto line = [](std::string_view route, std::string_view code, std::string_view consumer,
+                 int n) {
+    return "kong_http_requests_total{service=\"svc\",route=\"" + std::string(route) +
+           "\",code=\"" + std::string(code) + "\",source=\"service\",workspace=\"default\"," +
+           "consumer=\"" + std::string(consumer) + "\"} " + std::to_string(n) + "\n";
+  };
+  EXPECT_TRUE(contains(text, line("r1", "200", "", 3)));
+  EXPECT_TRUE(contains(text, line("r1", "503", "", 1)));
+  EXPECT_TRUE(contains(text, line("r1", "200", "alice", 1)));
+  EXPECT_TRUE(contains(text, line("r2", "200", "", 1)));
+  EXPECT_TRUE(contains(text, "kong_request_latency_ms_count{service=\"svc\",route=\"r1\","
+                             "workspace=\"default\"} 5\n"));
+}
+
 TEST(ProxyMetrics, LatencyHistogramsUseKongBucketsAndAreCumulative) {
   proxy_metrics m(1);
   m.record(0, sample("r", 200));  // kong 3, upstream 20, request 30

@@ -103,6 +103,27 @@ TEST(EmbeddedStore, LimitCountsInNoWindowWhenAnyWindowIsFull) {
   EXPECT_EQ(next->windows[1].remaining, 8);
 }
 
+TEST(EmbeddedStore, LimitWithNewAndCountedWindowsInOneShardCountsEachOnce) {
+  // One shard: the windows share it, the new one is created after the known one was
+  // counted, and a window listed twice is counted once per call (the last write wins).
+  embedded_options o;
+  o.shards = 1;
+  embedded_store s(o);
+  const int64_t now = 3'600'000 * 500;
+  std::vector<window_spec> minute{{"min", 10, 60s}};
+  ASSERT_TRUE(s.limit_now(minute, 1, window_algorithm::fixed, now)->admitted);
+  std::vector<window_spec> both{{"hour", 100, 3600s}, {"min", 10, 60s}, {"hour", 100, 3600s}};
+  auto r = s.limit_now(both, 1, window_algorithm::fixed, now + 10);
+  ASSERT_TRUE(r && r->admitted);
+  EXPECT_EQ(r->windows[0].remaining, 99);
+  EXPECT_EQ(r->windows[1].remaining, 8);
+  EXPECT_EQ(r->windows[2].remaining, 99);
+  auto again = s.limit_now(both, 1, window_algorithm::fixed, now + 20);
+  EXPECT_EQ(again->windows[0].remaining, 98);
+  EXPECT_EQ(again->windows[1].remaining, 7);
+  EXPECT_EQ(s.stats().entries, 2u);
+}
+
 TEST(EmbeddedStore, FixedWindowsAlignToEpochMultiplesOrToTheGivenStart) {
   embedded_store s;
   std::vector<window_spec> w{{"k", 1, 60s}};
