@@ -200,10 +200,12 @@ void native_scanner::scan_resource_ids(std::string_view t, std::vector<raw_match
   const std::size_t n = t.size();
   for_each_bit(tls_bits.dash, [&](std::size_t d) {
     if (d == 0) return;
+    const std::vector<uint16_t>& candidates = by_last_[static_cast<unsigned char>(b[d - 1])];
+    if (candidates.empty()) return;  // dates, numbers: no prefix ends with that byte
     const std::size_t len = lower_hex_run(b + d + 1, n - d - 1);
     const std::size_t e = d + 1 + len;
     if ((len != 8 && len != 17) || (e < n && is_word(b[e]))) return;
-    for (const uint16_t k : by_last_[static_cast<unsigned char>(b[d - 1])]) {
+    for (const uint16_t k : candidates) {
       const prefix& pf = prefixes_[k];
       const std::size_t l = pf.literal.size();
       if (l > d || !same_bytes(b + d - l, pf.literal.data(), l)) continue;
@@ -250,25 +252,37 @@ void native_scanner::scan_digit_runs(std::string_view t, std::vector<raw_match>&
 void native_scanner::scan_ipv6(std::string_view t, std::vector<raw_match>& out) const {
   const char* b = t.data();
   const std::size_t n = t.size();
-  for_each_bit(tls_bits.colon, [&](std::size_t c) {
-    std::size_t s = c;
-    while (s > 0 && c - s < 5 && is_hex(b[s - 1])) --s;
-    if (c - s > 4) return;
-    const char pv = s > 0 ? b[s - 1] : '\0';
-    if (is_word(pv) || pv == ':' || pv == '.' || pv == '-') return;
-    std::size_t e = 0;
-    if (s == c) {
-      if (c + 1 < n && b[c + 1] == ':') e = c + 2;
-    } else {
-      std::size_t k = c + 1;
-      while (k < n && k - c <= 4 && is_hex(b[k])) ++k;
-      if (k < n && k - c <= 5 && b[k] == ':') e = k + 1;
+  const text_bits& tb = tls_bits;
+  uint64_t word_carry = 0;  // the last byte of the previous word was a word byte
+  for (std::size_t w = 0; w < tb.colon.size(); ++w) {
+    const uint64_t word = tb.digit[w] | tb.alpha[w];
+    const uint64_t next_colon = w + 1 < tb.colon.size() ? tb.colon[w + 1] & 1 : 0;
+    // A trigger's colon follows a hex digit ("fe80:") or starts "::"; the colons that end
+    // JSON member names ("Key": ) are neither and are not visited.
+    uint64_t cands =
+        tb.colon[w] & ((word << 1) | word_carry | (tb.colon[w] >> 1) | (next_colon << 63));
+    word_carry = word >> 63;
+    for (; cands != 0; cands &= cands - 1) {
+      const std::size_t c = (w << 6) + static_cast<std::size_t>(__builtin_ctzll(cands));
+      std::size_t s = c;
+      while (s > 0 && c - s < 5 && is_hex(b[s - 1])) --s;
+      if (c - s > 4) continue;
+      const char pv = s > 0 ? b[s - 1] : '\0';
+      if (is_word(pv) || pv == ':' || pv == '.' || pv == '-') continue;
+      std::size_t e = 0;
+      if (s == c) {
+        if (c + 1 < n && b[c + 1] == ':') e = c + 2;
+      } else {
+        std::size_t k = c + 1;
+        while (k < n && k - c <= 4 && is_hex(b[k])) ++k;
+        if (k < n && k - c <= 5 && b[k] == ':') e = k + 1;
+      }
+      if (e != 0) {
+        out.push_back(
+            {static_cast<unsigned>(ipv6_), static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
+      }
     }
-    if (e != 0) {
-      out.push_back(
-          {static_cast<unsigned>(ipv6_), static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
-    }
-  });
+  }
 }
 
 }  // namespace gh::aws_masker
