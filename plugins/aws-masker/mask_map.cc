@@ -146,7 +146,7 @@ uint32_t mask_map::type_index(std::string_view type) {
   if (const uint32_t c = type_cache_[slot]; c < types_.size() && types_[c].name == type) return c;
   std::size_t i = 0;
   while (i < types_.size() && types_[i].name != type) ++i;
-  if (i == types_.size()) types_.push_back({std::string(type), 0});
+  if (i == types_.size()) types_.push_back({std::string(type), 0, {}});
   type_cache_[slot] = static_cast<uint32_t>(i);
   return static_cast<uint32_t>(i);
 }
@@ -175,6 +175,7 @@ std::string_view mask_map::token_for(std::string_view type, std::string_view val
   }
   const std::size_t pos =
       append(t, value, h, [&](std::string& arena) { return append_token(arena, type, n); });
+  if (!has_inserted_) types_[t].by_number.push_back(static_cast<uint32_t>(pos));  // number n
   return token_at(entries_[pos]);
 }
 
@@ -221,6 +222,19 @@ bool mask_map::parse_token(std::string_view token, std::string_view& type, unsig
 }
 
 std::optional<std::string_view> mask_map::value_of(std::string_view token) const {
+  if (!has_inserted_) {  // every token is AWS_<TYPE>_<number> issued in order
+    std::string_view type;
+    unsigned long n = 0;
+    if (!parse_token(token, type, n) || n == 0) return std::nullopt;
+    for (const type_slot& slot : types_) {
+      if (slot.name != type) continue;
+      if (n > slot.by_number.size()) return std::nullopt;
+      const record& r = entries_[slot.by_number[n - 1]];
+      if (token_at(r) != token) return std::nullopt;
+      return value_at(r);
+    }
+    return std::nullopt;
+  }
   index_tokens();
   std::size_t pos = find(by_token_, true, token, string_hash{}(token));
   if (pos == npos) return std::nullopt;

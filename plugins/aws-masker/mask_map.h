@@ -78,6 +78,9 @@ class mask_map {
   struct type_slot {
     std::string name;
     unsigned long issued = 0;  // the highest number taken
+    // While every token was issued here (numbers 1, 2, ...), the entry of number k is at
+    // k - 1: restoring a token then needs no token index at all.
+    std::vector<uint32_t> by_number;
   };
   // Open-addressing index (linear probing, load <= 1/2) from a hash to a record: one hash
   // per lookup and no node per entry.

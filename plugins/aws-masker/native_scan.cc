@@ -26,15 +26,23 @@ struct text_bits {
   std::vector<uint64_t> colon;
   std::vector<uint64_t> digit;
   std::vector<uint64_t> alpha;  // letters and '_': with digits, the word bytes
+  std::size_t words = 0;        // in use; the vectors only grow (no zeroing per text)
 };
 
 void build_bits(std::string_view t, text_bits& b) {
   const std::size_t n = t.size();
   const std::size_t words = (n + 63) / 64;
-  b.dash.resize(words);
-  b.colon.resize(words);
-  b.digit.resize(words);
-  b.alpha.resize(words);
+  b.words = words;
+  if (b.dash.size() > 16384 && b.dash.size() > 4 * words) {
+    b = text_bits{};  // a huge text must not pin its bitmaps in every worker
+    b.words = words;
+  }
+  if (b.dash.size() < words) {
+    b.dash.resize(words);
+    b.colon.resize(words);
+    b.digit.resize(words);
+    b.alpha.resize(words);
+  }
   const char* p = t.data();
   std::size_t w = 0;
 #if defined(__SSE2__)
@@ -118,8 +126,8 @@ bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
 
 // Calls f(position) for every set bit, in increasing order.
 template <typename F>
-void for_each_bit(const std::vector<uint64_t>& bits, F&& f) {
-  for (std::size_t w = 0; w < bits.size(); ++w) {
+void for_each_bit(const std::vector<uint64_t>& bits, std::size_t words, F&& f) {
+  for (std::size_t w = 0; w < words; ++w) {
     for (uint64_t m = bits[w]; m != 0; m &= m - 1) {
       f((w << 6) + static_cast<std::size_t>(__builtin_ctzll(m)));
     }
@@ -127,11 +135,11 @@ void for_each_bit(const std::vector<uint64_t>& bits, F&& f) {
 }
 
 // The first position at or after `s` whose bit is clear (the end of a run of set bits).
-std::size_t run_end(const std::vector<uint64_t>& bits, std::size_t s) noexcept {
+std::size_t run_end(const std::vector<uint64_t>& bits, std::size_t words, std::size_t s) noexcept {
   std::size_t w = s >> 6;
   uint64_t clear = ~bits[w] & (~uint64_t{0} << (s & 63));
   while (clear == 0) {
-    if (++w == bits.size()) return w << 6;
+    if (++w == words) return w << 6;
     clear = ~bits[w];
   }
   return (w << 6) + static_cast<std::size_t>(__builtin_ctzll(clear));
@@ -198,7 +206,7 @@ void native_scanner::scan(std::string_view text, std::vector<raw_match>& out) co
 void native_scanner::scan_resource_ids(std::string_view t, std::vector<raw_match>& out) const {
   const char* b = t.data();
   const std::size_t n = t.size();
-  for_each_bit(tls_bits.dash, [&](std::size_t d) {
+  for_each_bit(tls_bits.dash, tls_bits.words, [&](std::size_t d) {
     if (d == 0) return;
     const std::vector<uint16_t>& candidates = by_last_[static_cast<unsigned char>(b[d - 1])];
     if (candidates.empty()) return;  // dates, numbers: no prefix ends with that byte
@@ -225,14 +233,14 @@ void native_scanner::scan_digit_runs(std::string_view t, std::vector<raw_match>&
   const std::size_t n = t.size();
   const std::vector<uint64_t>& alpha = tls_bits.alpha;
   uint64_t carry = 0;  // the last byte of the previous word was a word byte
-  for (std::size_t w = 0; w < digits.size(); ++w) {
+  for (std::size_t w = 0; w < tls_bits.words; ++w) {
     const uint64_t m = digits[w];
     const uint64_t word = m | alpha[w];
     uint64_t starts = m & ~((word << 1) | carry);
     carry = word >> 63;
     for (; starts != 0; starts &= starts - 1) {
       const std::size_t s = (w << 6) + static_cast<std::size_t>(__builtin_ctzll(starts));
-      const std::size_t e = std::min(run_end(digits, s), n);
+      const std::size_t e = std::min(run_end(digits, tls_bits.words, s), n);
       const std::size_t len = e - s;
       if (len == 12 && account_ >= 0) {
         out.push_back(
@@ -254,9 +262,9 @@ void native_scanner::scan_ipv6(std::string_view t, std::vector<raw_match>& out) 
   const std::size_t n = t.size();
   const text_bits& tb = tls_bits;
   uint64_t word_carry = 0;  // the last byte of the previous word was a word byte
-  for (std::size_t w = 0; w < tb.colon.size(); ++w) {
+  for (std::size_t w = 0; w < tb.words; ++w) {
     const uint64_t word = tb.digit[w] | tb.alpha[w];
-    const uint64_t next_colon = w + 1 < tb.colon.size() ? tb.colon[w + 1] & 1 : 0;
+    const uint64_t next_colon = w + 1 < tb.words ? tb.colon[w + 1] & 1 : 0;
     // A trigger's colon follows a hex digit ("fe80:") or starts "::"; the colons that end
     // JSON member names ("Key": ) are neither and are not visited.
     uint64_t cands =

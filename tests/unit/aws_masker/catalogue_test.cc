@@ -159,6 +159,27 @@ TEST(Numbering, WidensPast999) {
   EXPECT_EQ(map.token_for("EC2", "last"), "AWS_EC2_1000");
 }
 
+TEST(Numbering, OnlyIssuedTokensLeadBackToTheirValuesBeforeAndAfterForeignPairs) {
+  mask_map map;
+  for (int i = 0; i < 1000; ++i) map.token_for("EC2", "i-" + std::to_string(i));
+  map.token_for("PRIVATE_IP", "10.0.0.1");
+  auto check = [&] {
+    EXPECT_EQ(map.value_of("AWS_EC2_001"), "i-0");
+    EXPECT_EQ(map.value_of("AWS_EC2_1000"), "i-999");
+    EXPECT_EQ(map.value_of("AWS_PRIVATE_IP_001"), "10.0.0.1");
+    for (const char* t :
+         {"AWS_EC2_000", "AWS_EC2_1001", "AWS_EC2_0001", "AWS_EC2_01", "AWS_PRIVATE_IP_002",
+          "AWS_VPC_001", "AWS_EC2_", "EC2_001", "AWS_ec2_001"})
+      EXPECT_FALSE(map.value_of(t).has_value()) << t;
+  };
+  check();
+  ASSERT_TRUE(map.insert("VPC", "AWS_VPC_007", "vpc-12345678"));  // from a store scope
+  check();
+  EXPECT_EQ(map.value_of("AWS_VPC_007"), "vpc-12345678");
+  EXPECT_EQ(map.token_for("VPC", "vpc-87654321"), "AWS_VPC_008");
+  EXPECT_EQ(map.value_of("AWS_VPC_008"), "vpc-87654321");
+}
+
 TEST(Config, AllowListedValuesAndDisabledTypesStay) {
   engine_options o;
   o.allow_list = {"i-11111111"};
