@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test bench clean format
+.PHONY: all deps build run test bench clean format fuzz
 
 all: build
 
@@ -21,6 +21,14 @@ run: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2 --timeout 900
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+
+# Coverage-guided fuzzing (libFuzzer, ASan+UBSan; clang build of its own in
+# $(BUILD_DIR)/fuzz): every target for FUZZ_SECONDS each; `make test` runs a short pass.
+FUZZ_SECONDS ?= 60
+TEST_FUZZ_SECONDS ?= 20
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) bash tests/fuzz/run.sh $(BUILD_DIR)/fuzz
 
 bench: build
 	@bash scripts/install-deps.sh --bench

@@ -7,6 +7,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   libhiredis-dev libvectorscan-dev libyaml-cpp-dev libssl-dev zlib1g-dev libgoogle-perftools-dev
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  clang-14 libclang-rt-14-dev
   redis-server redis-tools
   python3 python3-pytest python3-requests python3-redis python3-jwt python3-yaml
 )

@@ -50,7 +50,14 @@ void message_parser<R>::on_request_impl(boost::beast::http::verb, string_view me
 }
 
 template <bool R>
-void message_parser<R>::on_response_impl(int code, string_view, int version_num, error_code&) {
+void message_parser<R>::on_response_impl(int code, string_view, int version_num, error_code& ec) {
+  // Beast takes any three digits; "020" would be relayed as a two-digit status line.
+  // nginx refuses a status below 100 too. Found by tests/fuzz.
+  if (code < 100) {
+    refuse(parse_refusal::bad_request);
+    ec = boost::beast::http::error::bad_status;
+    return;
+  }
   status = code;
   version = version_num;
 }
@@ -70,7 +77,11 @@ void message_parser<R>::on_field_impl(boost::beast::http::field f, string_view n
   if (f == field::content_length) {
     ++content_length_fields_;
     uint64_t len = 0;
-    if (!parse_content_length(v, len) || content_length_fields_ > 1) {
+    // Transfer-Encoding then Content-Length: Beast refuses it only when the coding is
+    // chunked, and would frame "gzip" + Content-Length by the length, where RFC 9112 6.3
+    // reads a response to the end of the connection: the rest would stay in a pooled
+    // upstream connection and answer the next client. Refused both ways, as nginx does.
+    if (!parse_content_length(v, len) || content_length_fields_ > 1 || has_transfer_encoding) {
       refuse(parse_refusal::bad_request);
       ec = boost::beast::http::error::bad_content_length;
       return;

@@ -12,13 +12,20 @@
 
 #include "core/headers.h"
 
+#include <boost/asio/buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace gh::http {
+
+// True when the header block (up to and including the blank line) folds a line (obs-fold),
+// which RFC 9112 lets a proxy reject and which we always reject in requests.
+bool has_obs_fold(std::string_view header_block) noexcept;
 
 // Why a message was refused, mapped by the caller to a status code.
 enum class parse_refusal { none, bad_request, header_too_large, too_many_fields, uri_too_long };
@@ -52,6 +59,34 @@ class message_parser : public boost::beast::http::basic_parser<is_request> {
   // Returns false and records a refusal when the message must be rejected.
   bool validate_head();
 
+  // basic_parser::put, refusing a request head that folds a line (obs-fold). Beast
+  // accepts folds (it joins the lines) and consumes every complete field line of a head
+  // that is still arriving, so a check on the whole head after the fact can miss a fold
+  // that came in an earlier segment. Beast consumes a field line only after seeing the
+  // byte that follows it, so checking each put() sees every fold. Found by tests/fuzz.
+  //
+  // It also holds back fewer than 5 bytes of a chunked body: Boost 1.81's parser asserts
+  // (and the build keeps assertions: abort) when a final chunk's "0\r\n" came in one
+  // call and the next brings fewer than 5 bytes (boostorg/beast#2861, fixed in 1.86). The
+  // rest of a valid chunked body is never shorter than "0\r\n\r\n", so waiting for 5
+  // bytes never stalls one. Found by tests/fuzz.
+  template <class ConstBufferSequence>
+  std::size_t put(const ConstBufferSequence& buffers, boost::beast::error_code& ec) {
+    if (this->is_header_done() && this->chunked() && !this->is_done() &&
+        boost::asio::buffer_size(buffers) < 5) {
+      ec = boost::beast::http::error::need_more;
+      return 0;
+    }
+    if constexpr (is_request) {
+      if (!this->is_header_done() && head_folds(buffers)) {
+        refuse(parse_refusal::bad_request);
+        ec = boost::beast::http::error::bad_value;
+        return 0;
+      }
+    }
+    return boost::beast::http::basic_parser<is_request>::put(buffers, ec);
+  }
+
  private:
   using error_code = boost::beast::error_code;
   using string_view = boost::beast::string_view;
@@ -67,6 +102,25 @@ class message_parser : public boost::beast::http::basic_parser<is_request> {
   std::size_t on_chunk_body_impl(std::uint64_t, string_view data, error_code& ec) override;
   void on_finish_impl(error_code&) override {}
 
+  // Whether the head bytes in `buffers` (up to the blank line, if there) fold a line.
+  template <class ConstBufferSequence>
+  static bool head_folds(const ConstBufferSequence& buffers) {
+    std::string joined;
+    std::string_view bytes;
+    auto it = boost::asio::buffer_sequence_begin(buffers);
+    auto end = boost::asio::buffer_sequence_end(buffers);
+    if (it != end && std::next(it) == end) {
+      bytes = std::string_view(static_cast<const char*>(it->data()), it->size());
+    } else {
+      for (; it != end; ++it) joined.append(static_cast<const char*>(it->data()), it->size());
+      bytes = joined;
+    }
+    // Beast consumes whole lines, so the bytes start at a line; the head ends at the
+    // first empty line, which may be the very first one.
+    auto blank = bytes.starts_with("\r\n") ? 0 : bytes.find("\r\n\r\n");
+    return has_obs_fold(blank == std::string_view::npos ? bytes : bytes.substr(0, blank + 2));
+  }
+
   std::size_t max_fields_;
   std::size_t content_length_fields_ = 0;
   bool bad_transfer_encoding_ = false;
@@ -77,8 +131,5 @@ class message_parser : public boost::beast::http::basic_parser<is_request> {
 using request_parser = message_parser<true>;
 using response_parser = message_parser<false>;
 
-// True when the header block (up to and including the blank line) folds a line (obs-fold),
-// which RFC 9112 lets a proxy reject and which we always reject.
-bool has_obs_fold(std::string_view header_block) noexcept;
 
 }  // namespace gh::http

@@ -168,4 +168,104 @@ TEST(MessageParser, ResponseWithChunkedAndOtherCodingsIsAccepted) {
   EXPECT_EQ(p.body, "abc");
 }
 
+// Found by tests/fuzz (fuzz_http_response): Beast frames "Transfer-Encoding: gzip" followed
+// by Content-Length by the length; the bytes past it would stay in the pooled upstream
+// connection and be read as the answer to the next client's request.
+TEST(MessageParser, ResponseWithTransferEncodingThenContentLengthIsRefused) {
+  for (std::string res : {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabcdef",
+                          "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: gzip\r\n\r\nabcdef"}) {
+    response_parser p;
+    boost::beast::error_code ec;
+    p.put(boost::asio::buffer(res), ec);
+    EXPECT_TRUE(ec && ec != boost::beast::http::error::need_more) << res;
+  }
+}
+
+TEST(MessageParser, RequestWithTransferEncodingThenContentLengthIsRefusedAtTheField) {
+  request_parser p;
+  boost::beast::error_code ec;
+  std::string req = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc";
+  p.put(boost::asio::buffer(req), ec);
+  EXPECT_TRUE(ec && ec != boost::beast::http::error::need_more);
+  EXPECT_EQ(p.refusal(), parse_refusal::bad_request);
+}
+
+// Found by tests/fuzz (fuzz_http_request): Beast joins folded lines and consumes the
+// complete field lines of a head still arriving, so a check on the whole head once it
+// has arrived missed a fold sent in an earlier TCP segment.
+TEST(MessageParser, ObsFoldIsRefusedWhenTheHeadArrivesInPieces) {
+  request_parser p;
+  std::string buf = "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n  folded\r\nX-B";
+  boost::beast::error_code ec;
+  auto used = p.put(boost::asio::buffer(buf), ec);
+  buf.erase(0, used);
+  if (ec == boost::beast::http::error::need_more) {  // the next segment completes the head
+    buf += ": 2\r\n\r\n";
+    ec = {};
+    p.put(boost::asio::buffer(buf), ec);
+  }
+  EXPECT_TRUE(ec && ec != boost::beast::http::error::need_more);
+  EXPECT_EQ(p.refusal(), parse_refusal::bad_request);
+}
+
+TEST(MessageParser, ResponseObsFoldIsJoinedNotRefused) {
+  response_parser p;  // RFC 9112 5.2: a proxy may replace a response's fold with spaces
+  std::string res = "HTTP/1.1 200 OK\r\nX-A: 1\r\n  2\r\nContent-Length: 0\r\n\r\n";
+  boost::beast::error_code ec;
+  p.put(boost::asio::buffer(res), ec);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(p.headers.get("x-a").value_or(""), "1 2");
+}
+
+// Found by tests/fuzz (fuzz_http_request), and it aborted the real binary: an empty
+// chunked body whose "0\r\n" and final CRLF arrive in separate segments tripped an
+// assertion in Boost 1.81's chunk parser (boostorg/beast#2861).
+TEST(MessageParser, FinalChunkSplitAcrossSegmentsCompletesTheBody) {
+  request_parser p;
+  p.eager(true);
+  std::string buf;
+  boost::beast::error_code ec;
+  for (std::string segment : {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+                              "0\r\n", "\r", "\n"}) {
+    buf += segment;
+    while (!buf.empty() && !p.is_done()) {  // as body_pump::feed
+      ec = {};
+      auto used = p.put(boost::asio::buffer(buf), ec);
+      buf.erase(0, used);
+      if (ec == boost::beast::http::error::need_more || used == 0) break;
+      ASSERT_FALSE(ec) << ec.message();
+    }
+  }
+  EXPECT_TRUE(p.is_done());
+  EXPECT_TRUE(p.body.empty());
+}
+
+// Found by tests/fuzz (fuzz_http_response): Beast reads "020" as status 20, which the
+// proxy would relay as the status line "HTTP/1.1 20".
+TEST(MessageParser, ResponseStatusBelow100IsRefused) {
+  response_parser p;
+  std::string res = "HTTP/1.1 020 OK\r\nContent-Length: 0\r\n\r\n";
+  boost::beast::error_code ec;
+  p.put(boost::asio::buffer(res), ec);
+  EXPECT_EQ(ec, boost::beast::http::error::bad_status);
+}
+
+// Found by tests/fuzz (fuzz_http_request): once Beast had consumed the last field line,
+// the rest of the head is the bare CRLF, and a body holding CRLF + space was taken for a
+// folded head line (a valid request refused only when split that way).
+TEST(MessageParser, BodyBytesAfterASplitHeadAreNotTakenForAFold) {
+  request_parser p;
+  p.eager(true);
+  std::string buf = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r";
+  boost::beast::error_code ec;
+  buf.erase(0, p.put(boost::asio::buffer(buf), ec));
+  ASSERT_EQ(ec, boost::beast::http::error::need_more);
+  buf += "\nab\r\n cdef";
+  ec = {};
+  p.put(boost::asio::buffer(buf), ec);
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_TRUE(p.is_done());
+  EXPECT_EQ(p.body, "ab\r\n cdef");
+}
+
 }  // namespace
