@@ -14,6 +14,7 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <cmath>
@@ -51,12 +52,31 @@ struct period_limit {
 };
 
 // What access computed, for header_filter (Kong sets the headers on the response).
+// Names and values are views or numbers: nothing is allocated per request; header_filter
+// formats the numbers straight into the response headers.
 struct request_state {
   struct header {
     std::string_view name;
-    std::string value;
+    std::string_view text;  // the configured limit (owned by the plugin), else empty:
+    int64_t number = 0;     // this number
   };
-  std::vector<header> headers;
+  std::array<header, 2 * rl::all_periods.size() + 4> headers{};
+  std::size_t count = 0;
+  void push(std::string_view name, std::string_view text, int64_t number = 0) {
+    headers[count++] = {name, text, number};
+  }
+  void apply(Headers& to) const {
+    for (std::size_t i = 0; i < count; ++i) {
+      const header& h = headers[i];
+      if (!h.text.empty()) {
+        to.set(h.name, h.text);
+        continue;
+      }
+      char buf[24];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, h.number);
+      to.set(h.name, std::string_view(buf, static_cast<std::size_t>(end - buf)));
+    }
+  }
 };
 
 class rate_limiting_plugin final : public plugin::Plugin {
@@ -98,10 +118,9 @@ class rate_limiting_plugin final : public plugin::Plugin {
   void header_filter(Context& ctx) const override;
 
  private:
-  std::string identifier(const Context& ctx) const;
+  std::string_view identifier(const Context& ctx) const;
   std::vector<store::window_spec> windows(std::string_view id, int64_t now_ms) const;
-  void fill_headers(const store::limit_result& r, bool blocked,
-                    std::vector<request_state::header>& out) const;
+  void fill_headers(const store::limit_result& r, bool blocked, request_state& out) const;
   void log_store_error(const boost::system::error_code& ec) const;
 
   limit_by by_;
@@ -124,7 +143,7 @@ class rate_limiting_plugin final : public plugin::Plugin {
   std::shared_ptr<rl::local_counts> counts_;
 };
 
-std::string rate_limiting_plugin::identifier(const Context& ctx) const {
+std::string_view rate_limiting_plugin::identifier(const Context& ctx) const {
   std::string_view id;
   switch (by_) {
     case limit_by::consumer:
@@ -148,7 +167,7 @@ std::string rate_limiting_plugin::identifier(const Context& ctx) const {
   }
   // Kong's fallback: the client's (forwarded) address.
   if (id.empty()) id = !ctx.req.client_ip.empty() ? ctx.req.client_ip : ctx.req.remote_addr;
-  return std::string(id);
+  return id;
 }
 
 std::vector<store::window_spec> rate_limiting_plugin::windows(std::string_view id,
@@ -186,13 +205,13 @@ std::vector<store::window_spec> rate_limiting_plugin::windows(std::string_view i
 }
 
 void rate_limiting_plugin::fill_headers(const store::limit_result& r, bool blocked,
-                                        std::vector<request_state::header>& out) const {
+                                        request_state& out) const {
   // The most restrictive window: least remaining, ties to the longer period (Kong).
   std::size_t best = 0;
   for (std::size_t i = 0; i < periods_.size(); ++i) {
     const auto& w = r.windows[i];
-    out.push_back({rl::limit_header(periods_[i].period), periods_[i].configured_text});
-    out.push_back({rl::remaining_header(periods_[i].period), std::to_string(w.remaining)});
+    out.push(rl::limit_header(periods_[i].period), periods_[i].configured_text);
+    out.push(rl::remaining_header(periods_[i].period), {}, w.remaining);
     if (i == 0) continue;
     const auto& b = r.windows[best];
     if (w.remaining < b.remaining ||
@@ -202,10 +221,10 @@ void rate_limiting_plugin::fill_headers(const store::limit_result& r, bool block
     }
   }
   const int64_t reset_s = std::max<int64_t>(1, (r.windows[best].reset.count() + 999) / 1000);
-  out.push_back({"RateLimit-Limit", periods_[best].configured_text});
-  out.push_back({"RateLimit-Remaining", std::to_string(r.windows[best].remaining)});
-  out.push_back({"RateLimit-Reset", std::to_string(reset_s)});
-  if (blocked) out.push_back({"Retry-After", std::to_string(reset_s)});
+  out.push("RateLimit-Limit", periods_[best].configured_text);
+  out.push("RateLimit-Remaining", {}, r.windows[best].remaining);
+  out.push("RateLimit-Reset", {}, reset_s);
+  if (blocked) out.push("Retry-After", {}, reset_s);
 }
 
 void rate_limiting_plugin::log_store_error(const boost::system::error_code& ec) const {
@@ -261,19 +280,19 @@ boost::asio::awaitable<Flow> rate_limiting_plugin::access_async(Context& ctx) co
     }
     ctx.exit(error_code_, error_message_);
     if (!hide_client_headers_) {
-      std::vector<request_state::header> headers;
+      request_state headers;
       fill_headers(*r, true, headers);
-      for (const auto& h : headers) ctx.exit_headers().set(h.name, h.value);
+      headers.apply(ctx.exit_headers());
     }
     co_return Flow::respond;
   }
-  if (!hide_client_headers_) fill_headers(*r, false, ctx.state<request_state>(this).headers);
+  if (!hide_client_headers_) fill_headers(*r, false, ctx.state<request_state>(this));
   co_return Flow::next;
 }
 
 void rate_limiting_plugin::header_filter(Context& ctx) const {
   if (auto* st = ctx.find_state<request_state>(this)) {
-    for (const auto& h : st->headers) ctx.resp.headers.set(h.name, h.value);
+    st->apply(ctx.resp.headers);
   }
 }
 

@@ -42,7 +42,7 @@ std::shared_ptr<const Chain> Chain::build(const config::DeclarativeConfig& cfg,
     mutable_plugin->instance = &inst;
     mutable_plugin->priority = f->priority();
     mutable_plugin->name = f->name();
-    chain->any_waits_ = chain->any_waits_ || built->waits();
+    chain->any_waits_ = chain->any_waits_ || built->waits() || built->rewrite_waits();
     by_name[inst.name].push_back(built.get());
     priority_of[inst.name] = f->priority();
     chain->plugins_.push_back(std::move(built));

@@ -6,8 +6,8 @@
 //  - a Plugin object per configured instance and config snapshot. It is immutable and
 //    shared by all workers; per-request state lives in Context::state<T>(this).
 // Phases run in Kong's priority order (higher first). rewrite/access may wait (store,
-// Redis, gRPC): a plugin that waits returns true from waits() and overrides the *_async
-// variants, which the chain co_awaits; the others stay plain calls. header_filter,
+// Redis, gRPC): a plugin that waits returns true from waits() (access) or rewrite_waits()
+// and overrides the *_async variant, which the chain co_awaits; the others stay plain calls. header_filter,
 // body_filter and log never wait, as in Kong. Any phase may answer early via ctx.exit().
 #pragma once
 
@@ -54,7 +54,10 @@ class Plugin {
 
   virtual Flow rewrite(Context& ctx) const { return Flow::next; }
   virtual Flow access(Context& ctx) const { return Flow::next; }
+  // Whether access (waits) and rewrite (rewrite_waits) run as coroutines: only those
+  // phases pay for a coroutine frame.
   virtual bool waits() const noexcept { return false; }
+  virtual bool rewrite_waits() const noexcept { return false; }
   virtual boost::asio::awaitable<Flow> rewrite_async(Context& ctx) const;
   virtual boost::asio::awaitable<Flow> access_async(Context& ctx) const;
 

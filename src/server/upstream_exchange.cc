@@ -109,7 +109,7 @@ class exchange {
     for (const auto& slot : slots) {
       const auto* pl = plugin::Chain::pick(slot, ctx_.route, ctx_.service, nullptr);
       if (!pl) continue;
-      auto flow = pl->waits() ? co_await pl->rewrite_async(ctx_) : pl->rewrite(ctx_);
+      auto flow = pl->rewrite_waits() ? co_await pl->rewrite_async(ctx_) : pl->rewrite(ctx_);
       if (flow == plugin::Flow::respond || ctx_.exited()) {
         collect_from(slots, 0);
         co_return co_await local_exit();
@@ -131,6 +131,7 @@ class exchange {
         co_return co_await local_exit();
       }
     }
+    active_.reserve(slots.size());
     for (std::size_t i = 0; i < slots.size(); ++i) {
       const auto* pl = plugin::Chain::pick(slots[i], ctx_.route, ctx_.service, ctx_.consumer);
       if (!pl) continue;
