@@ -232,6 +232,8 @@ class exchange {
       co_return true;
     }
     if (plan_.expect_continue && !co_await send_continue()) co_return false;
+    // One allocation for a declared length (a 40 KB prompt grew through ~10 reallocations).
+    if (p_.content_length) ctx_.req.body.reserve(static_cast<std::size_t>(*p_.content_length));
     body_pump pump(io_.client, io_.client_timer, io_.client_buf, w_.settings().client_body_timeout);
     while (!p_.is_done()) {
       if (!co_await pump.read_more(p_)) {
