@@ -292,7 +292,11 @@ def test_redis_killed_and_restarted_under_load_requests_pass_and_lost_events_are
             wait_until(lambda: redis.cli("--scan", "--pattern", "ratelimit:*").split(), 10,
                        "the gateway did not reconnect to Redis")
             restarted_at = load.summary()["refused"]
-            time.sleep(0.5)
+            # The events pipeline has its own connection, whose reconnect backoff (up to 2 s,
+            # jittered) may still be running when rate-limiting's is back.
+            wait_until(lambda: int(redis.cli("XLEN", "gatehouse:events").strip() or 0) > 0, 10,
+                       "events did not flow again after the restart")
+            time.sleep(0.3)
         summary = load.summary()
         events = settled_events(gw, summary["refused"])
         in_stream = int(redis.cli("XLEN", "gatehouse:events").strip() or 0)
