@@ -4,8 +4,9 @@
 // Properties, beyond "no crash":
 //  * round trip: restoring the masked text gives back the input (byte for byte as text;
 //    as the same JSON value for JSON, where escapes inside an identifier are decoded);
-//  * nothing survives: masking the masked text again finds nothing (no identifier is left,
-//    and no token plus its neighbours forms a new one);
+//  * nothing survives: masking the masked text again finds only matches built around a
+//    token it issued ("/aws/lambda/" + AWS_ARN_001 is a log group again), never an
+//    identifier or part of one left in clear;
 //  * streaming: the stream restorer fed in pieces writes what restore_all writes.
 // Inputs that already hold "AWS_" are kept out of the round trip: a token-shaped string
 // sent by the client is restored like an issued token (a known limit, docs/testing.md).
@@ -38,6 +39,21 @@ std::string restore_in_pieces(const mask_map& map, restore_escape escape, std::s
   return out;
 }
 
+// Masks `masked` again: whatever is found must wrap a token of `map`.
+void check_nothing_left(const mask_map& map, std::string_view masked, bool json) {
+  mask_map again;
+  std::string twice;
+  if (json) FUZZ_REQUIRE(mask_json(engine(), masked, again, twice), "masked JSON is walked again");
+  else mask_body(engine(), "text/plain", true, masked, again, twice);
+  for (std::size_t i = 0; i < again.size(); ++i) {
+    std::string_view found = again.at(i).value;
+    bool wraps_token = false;
+    for (std::size_t k = 0; k < map.size() && !wraps_token; ++k)
+      wraps_token = found.find(map.at(k).token) != std::string_view::npos;
+    FUZZ_REQUIRE(wraps_token, "masking leaves no identifier in clear");
+  }
+}
+
 void check_restoring(const mask_map& map, restore_escape escape, std::string_view masked,
                      std::size_t piece, std::string& restored) {
   stream_restorer::restore_all(map, escape, masked, restored);
@@ -53,10 +69,7 @@ void fuzz_text(std::string_view in, std::size_t piece) {
   check_restoring(map, restore_escape::none, masked, piece, restored);
   if (in.find("AWS_") == std::string_view::npos)
     FUZZ_REQUIRE(restored == in, "restoring masked text gives back the input");
-  mask_map again;
-  std::string twice;
-  mask_body(engine(), "text/plain", true, masked, again, twice);
-  FUZZ_REQUIRE(again.empty() && twice == masked, "masked text holds no identifier");
+  check_nothing_left(map, masked, false);
 }
 
 void fuzz_json(std::string_view in, std::size_t piece) {
@@ -66,7 +79,7 @@ void fuzz_json(std::string_view in, std::size_t piece) {
   boost::system::error_code ec;
   auto original = boost::json::parse(in, ec);
   if (ec) return;  // walked, but not JSON: the text target covers raw masking
-  auto masked_value = boost::json::parse(masked, ec);
+  (void)boost::json::parse(masked, ec);
   FUZZ_REQUIRE(!ec, "masked JSON is JSON");
   std::string restored;
   check_restoring(map, restore_escape::json, masked, piece, restored);
@@ -74,11 +87,7 @@ void fuzz_json(std::string_view in, std::size_t piece) {
     auto back = boost::json::parse(restored, ec);
     FUZZ_REQUIRE(!ec && back == original, "restoring masked JSON gives back the same value");
   }
-  mask_map again;
-  std::string twice;
-  FUZZ_REQUIRE(mask_json(engine(), masked, again, twice), "masked JSON is walked again");
-  FUZZ_REQUIRE(again.empty() && twice == masked, "masked JSON holds no identifier");
-  (void)masked_value;
+  check_nothing_left(map, masked, true);
 }
 
 }  // namespace
