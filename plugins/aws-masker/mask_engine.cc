@@ -199,40 +199,29 @@ void mask_engine::resolve(std::string_view text, std::vector<match>& cands,
       std::copy(merged.begin(), merged.end(), cands.begin());
     }
   }
-  // Precedence among overlapping candidates: longest, then most specific, then leftmost,
-  // greedily. Only candidates overlapping each other (a cluster) compete, so each cluster
-  // is resolved on its own and a lone candidate is taken as is.
+  // Precedence among overlapping candidates: longest, then most specific, then leftmost.
+  // Only candidates overlapping each other (a cluster) compete, so each cluster is
+  // resolved on its own and a lone candidate is taken as is. A cluster is masked whole, as
+  // one value typed by its winner: where candidates are nested that whole is the outer
+  // one, and where two overlap partly, dropping the loser would leave its other part in
+  // clear (a secret's prefix before a longer hostname).
   auto precedes = [](const match& a, const match& b) {
     uint32_t la = a.end - a.begin, lb = b.end - b.begin;
     if (la != lb) return la > lb;
     if (a.specificity != b.specificity) return a.specificity > b.specificity;
     return a.begin < b.begin;
   };
-  thread_local std::vector<match> cluster, accepted;
-  auto keep = [&](const match& m) {
-    if (!allow_.empty() && allow_.contains(text.substr(m.begin, m.end - m.begin))) return;
-    out.push_back(m);
-  };
   for (std::size_t i = 0; i < cands.size();) {
-    std::size_t j = i + 1;
+    const match* winner = &cands[i];
     uint32_t reach = cands[i].end;
-    while (j < cands.size() && cands[j].begin < reach) reach = std::max(reach, cands[j++].end);
-    if (j == i + 1) {
-      keep(cands[i]);
-      i = j;
-      continue;
+    std::size_t j = i + 1;
+    for (; j < cands.size() && cands[j].begin < reach; ++j) {
+      reach = std::max(reach, cands[j].end);
+      if (precedes(cands[j], *winner)) winner = &cands[j];
     }
-    cluster.assign(cands.begin() + static_cast<std::ptrdiff_t>(i),
-                   cands.begin() + static_cast<std::ptrdiff_t>(j));
-    std::sort(cluster.begin(), cluster.end(), precedes);
-    accepted.clear();
-    for (const match& c : cluster) {
-      bool free = std::none_of(accepted.begin(), accepted.end(),
-                               [&](const match& a) { return a.begin < c.end && c.begin < a.end; });
-      if (free) accepted.push_back(c);
-    }
-    std::sort(accepted.begin(), accepted.end(), by_position);
-    for (const match& m : accepted) keep(m);
+    const match whole{cands[i].begin, reach, winner->type, winner->specificity};
+    if (allow_.empty() || !allow_.contains(text.substr(whole.begin, whole.end - whole.begin)))
+      out.push_back(whole);
     i = j;
   }
 }

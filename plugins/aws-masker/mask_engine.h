@@ -4,8 +4,9 @@
 // (catalogue.h) plus the user's custom patterns are compiled into ONE Vectorscan
 // block-mode database, except the pure character-class patterns (resource IDs, accounts,
 // IP addresses) that native_scan.h finds faster. Scanning yields raw matches; the catalogue's
-// checks turn them into candidates; overlaps are resolved by precedence — longest first, then the
-// most specific type, then the leftmost — so a value inside a larger identifier is masked once and
+// checks turn them into candidates; overlapping candidates are masked as one value typed by
+// precedence — longest first, then the most specific type, then the leftmost — so a value
+// inside a larger identifier is masked once, and two that overlap partly are masked together,
 // never half. An allow-list and per-type switches apply last. The engine is immutable and
 // shared by all workers; each thread keeps its own Vectorscan scratch.
 #pragma once

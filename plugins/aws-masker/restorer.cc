@@ -42,11 +42,15 @@ std::size_t stream_restorer::process(std::string_view t, bool final, std::string
     std::size_t s = static_cast<std::size_t>(static_cast<const char*>(a) - t.data());
     std::size_t avail = t.size() - s;
     if (avail < 4) {
-      if (!final && std::string_view("AWS_").starts_with(t.substr(s))) {
+      // Too short for a token. A later 'A' may still begin one ("AAW" + "S_EC2_001"), so
+      // the tail is held from the first 'A' that starts a prefix of "AWS_", not given up.
+      if (final) break;
+      if (std::string_view("AWS_").starts_with(t.substr(s))) {
         out.append(t.substr(copied, s - copied));
         return s;
       }
-      break;
+      p = s + 1;
+      continue;
     }
     if (std::memcmp(t.data() + s, "AWS_", 4) != 0) {
       p = s + 1;

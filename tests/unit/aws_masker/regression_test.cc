@@ -1,0 +1,87 @@
+// Reproducers found by the fuzz target tests/fuzz/fuzz_aws_masker.cc
+// (tests/fuzz/regressions/fuzz_aws_masker/), each reduced to the behaviour it broke.
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace gh::aws_masker::test {
+namespace {
+
+// secret-prefix-survives-overlap: the session token and the RDS hostname overlap without
+// either containing the other; the longer hostname won and the token's prefix stayed.
+TEST(Overlap, PartlyOverlappingCandidatesAreMaskedAsOneValueNoPrefixLeft) {
+  const std::string text =
+      "X-Amz-Security-Token:UtnFEMI/K7MDENG/bPxRfiCs-east-1.rds.amazonaws.com ip 10.0.1.5";
+  mask_map map;
+  const std::string masked = mask_text(text, map);
+  EXPECT_EQ(masked, "X-Amz-Security-Token:AWS_RDS_HOST_001 ip AWS_PRIVATE_IP_001");
+  EXPECT_EQ(masked.find("UtnFEMI"), std::string::npos) << masked;
+  EXPECT_EQ(masked.find("K7MDENG"), std::string::npos) << masked;
+  mask_map again;
+  EXPECT_EQ(mask_text(masked, again), masked) << "masking the masked text finds a leftover";
+  EXPECT_TRUE(again.empty());
+  EXPECT_EQ(restore_text(masked, map), text);
+}
+
+// A cluster made only of nested candidates keeps the precedence: the outer one is masked.
+TEST(Overlap, NestedCandidatesStillMaskTheOuterOneWithItsType) {
+  mask_map map;
+  EXPECT_EQ(mask_text("see arn:aws:sns:us-east-1:123456789012:topic now", map),
+            "see AWS_ARN_001 now");
+  EXPECT_EQ(map.size(), 1u);
+}
+
+// A merged span is typed by the precedence winner (here a custom pattern, longest).
+TEST(Overlap, MergedSpanTakesTheTypeOfTheWinner) {
+  engine_options o;
+  o.custom_patterns.push_back({"LEFT", "abc-[0-9]{6}"});
+  o.custom_patterns.push_back({"RIGHT", "[0-9]{3}-xyz"});
+  mask_engine e(o);
+  mask_map map;
+  EXPECT_EQ(mask_text("id abc-123456-xyz ok", map, e), "id AWS_LEFT_001 ok");
+  EXPECT_EQ(map.value_of("AWS_LEFT_001"), "abc-123456-xyz");
+}
+
+std::string restore_in_pieces(const mask_map& map, std::string_view in,
+                              std::vector<std::size_t> cuts) {
+  stream_restorer r(&map, restore_escape::none);
+  std::string out;
+  std::size_t at = 0;
+  cuts.push_back(in.size());
+  for (std::size_t cut : cuts) {
+    r.feed(in.substr(at, cut - at), out);
+    at = cut;
+  }
+  r.finish(out);
+  return out;
+}
+
+// stream-restorer-token-after-A-split: a chunk ending in "AAW" was let through whole, so
+// the "AWS_..." that its last two bytes began was never restored.
+TEST(StreamRestorer, TokenAfterAnAWithTheSplitInsideItIsRestored) {
+  mask_map map;
+  map.token_for("EC2", "i-0123abcd");
+  EXPECT_EQ(restore_in_pieces(map, "xAAWS_EC2_001y", {4}), "xAi-0123abcdy");
+  EXPECT_EQ(restore_in_pieces(map, "AAW", {3}), "AAW");
+}
+
+// Streaming writes what restore_all writes, for every split point, and every pair of
+// split points, of strings where a token follows 'A's or a broken "AWS_".
+TEST(Property, StreamRestorerEqualsRestoreAllForEverySplit) {
+  mask_map map;
+  map.token_for("EC2", "i-0123abcd");
+  map.token_for("VPC", "vpc-12345678");
+  for (std::string_view s :
+       {"AAWS_EC2_001", "AWAWS_VPC_001x", "AAAWS_EC2_001AWS_VPC_001", "AWSAWS_EC2_001A",
+        "AWS_AWS_VPC_0011 AWS_EC2_001", "xAWAAWS_EC2_00AWS_VPC_001A", "AAW", "A"}) {
+    const std::string whole = restore_text(s, map);
+    for (std::size_t a = 0; a <= s.size(); ++a) {
+      ASSERT_EQ(restore_in_pieces(map, s, {a}), whole) << s << " split at " << a;
+      for (std::size_t b = a; b <= s.size(); ++b)
+        ASSERT_EQ(restore_in_pieces(map, s, {a, b}), whole) << s << " split at " << a << "," << b;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gh::aws_masker::test
