@@ -27,7 +27,8 @@ const Schema& config_schema() {
     Schema s({
         {"allow", Field::array(Field::string().custom(validate_ip_or_cidr))},
         {"deny", Field::array(Field::string().custom(validate_ip_or_cidr))},
-        {"status", Field::number()},
+        // Kong takes any number; an HTTP status it must be (Kong would send garbage).
+        {"status", Field::number().between(100, 599)},
         {"message", Field::string()},
     });
     s.at_least_one_of({"allow", "deny"});
@@ -39,7 +40,7 @@ const Schema& config_schema() {
 class IpRestrictionPlugin final : public plugin::Plugin {
  public:
   explicit IpRestrictionPlugin(const json::object& c)
-      : status_(static_cast<int>(get_number(c, "status", 403))),
+      : status_(static_cast<int>(get_int(c, "status", 403))),
         message_(get_string(c, "message")) {
     for (const auto& e : get_strings(c, "allow")) allow_.add(e);
     for (const auto& e : get_strings(c, "deny")) deny_.add(e);

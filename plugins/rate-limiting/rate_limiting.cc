@@ -90,7 +90,7 @@ class rate_limiting_plugin final : public plugin::Plugin {
         service_id_(inst.service_id.empty() ? std::string(empty_uuid) : inst.service_id),
         fault_tolerant_(get_bool(c, "fault_tolerant", true)),
         hide_client_headers_(get_bool(c, "hide_client_headers", false)),
-        error_code_(static_cast<int>(get_number(c, "error_code", 429))),
+        error_code_(static_cast<int>(get_int(c, "error_code", 429))),
         error_message_(get_string(c, "error_message", "API rate limit exceeded")),
         algorithm_(get_string(c, "algorithm", "fixed") == "sliding"
                        ? store::window_algorithm::sliding
@@ -101,7 +101,7 @@ class rate_limiting_plugin final : public plugin::Plugin {
       const json::value* v = get_path(c, rl::period_name(p));
       if (v == nullptr || !v->is_number()) continue;
       const double d = v->to_number<double>();
-      periods_.push_back({p, d, static_cast<int64_t>(std::ceil(d)), fmt::format("{}", d)});
+      periods_.push_back({p, d, saturating_int64(std::ceil(d)), fmt::format("{}", d)});
     }
     const double sync_rate = get_number(c, "sync_rate", -1);
     if (tagged_ && sync_rate > 0 && store_) {

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <cmath>
+#include <limits>
 #include <cstdio>
 
 namespace gh::plugin::schema {
@@ -170,12 +171,17 @@ void Field::check(json::value& v, const std::string& path, std::vector<SchemaErr
     case Type::integer: {
       auto d = as_double(v);
       if (!d || std::floor(*d) != *d || std::isinf(*d)) return errors.push_back({path, "expected an integer"});
+      // 2^63 is exact as a double; anything at or beyond it does not fit an int64.
+      if (*d >= 9223372036854775808.0 || *d < -9223372036854775808.0)
+        return errors.push_back({path, "integer out of range"});
       if (v.is_double()) v = static_cast<int64_t>(*d);
       if (v.is_uint64() && v.get_uint64() <= static_cast<uint64_t>(INT64_MAX)) v = static_cast<int64_t>(v.get_uint64());
       break;
     }
     case Type::number:
-      if (!v.is_number()) return errors.push_back({path, "expected a number"});
+      // A JSON number too large for a double arrives as infinity: not a number to use.
+      if (!v.is_number() || !std::isfinite(v.to_number<double>()))
+        return errors.push_back({path, "expected a number"});
       break;
     case Type::boolean:
       if (!v.is_bool()) return errors.push_back({path, "expected a boolean"});
@@ -369,8 +375,16 @@ bool get_bool(const json::object& c, std::string_view key, bool fallback) noexce
 int64_t get_int(const json::object& c, std::string_view key, int64_t fallback) noexcept {
   auto it = c.find(key);
   if (it == c.end()) return fallback;
+  if (it->value().is_int64()) return it->value().get_int64();
   auto d = as_double(it->value());
-  return d ? static_cast<int64_t>(*d) : fallback;
+  return d && !std::isnan(*d) ? saturating_int64(*d) : fallback;
+}
+
+int64_t saturating_int64(double d) noexcept {
+  if (std::isnan(d)) return 0;
+  if (d >= 9223372036854775808.0) return std::numeric_limits<int64_t>::max();
+  if (d < -9223372036854775808.0) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(d);
 }
 
 double get_number(const json::object& c, std::string_view key, double fallback) noexcept {

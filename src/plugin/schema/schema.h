@@ -138,7 +138,10 @@ std::string validate_header_name(const boost::json::value& v);
 std::string get_string(const boost::json::object& c, std::string_view key, std::string_view fallback = {});
 bool has_string(const boost::json::object& c, std::string_view key) noexcept;
 bool get_bool(const boost::json::object& c, std::string_view key, bool fallback = false) noexcept;
+// Integers saturate at the int64 range (a validated config may hold 1e300 in a number
+// field; converting that to an integer must not be undefined behaviour).
 int64_t get_int(const boost::json::object& c, std::string_view key, int64_t fallback = 0) noexcept;
+int64_t saturating_int64(double d) noexcept;
 double get_number(const boost::json::object& c, std::string_view key, double fallback = 0) noexcept;
 std::vector<std::string> get_strings(const boost::json::object& c, std::string_view key);
 const boost::json::object* get_object(const boost::json::object& c, std::string_view key) noexcept;

@@ -3,12 +3,19 @@
 #include <openssl/sha.h>
 
 #include <boost/json/value.hpp>
+#include <cmath>
 #include <functional>
 #include <stdexcept>
 
 namespace gh::redis {
 namespace json = boost::json;
 namespace {
+
+// A double that is a whole number inside the int64 range (casting any other one is
+// undefined behaviour).
+bool whole_int64(double d) {
+  return std::trunc(d) == d && d >= -9223372036854775808.0 && d < 9223372036854775808.0;
+}
 
 std::string field_name(std::string_view prefix, std::string_view field) {
   if (prefix.empty()) return std::string(field);
@@ -59,8 +66,7 @@ struct checker {
       n = v->get_int64();
     } else if (v->is_uint64() && v->get_uint64() <= static_cast<uint64_t>(hi)) {
       n = static_cast<int64_t>(v->get_uint64());
-    } else if (v->is_double() &&
-               v->get_double() == static_cast<double>(static_cast<int64_t>(v->get_double()))) {
+    } else if (v->is_double() && whole_int64(v->get_double())) {
       n = static_cast<int64_t>(v->get_double());
       *v = n;
     } else {
@@ -110,7 +116,8 @@ int64_t num(const json::object& o, std::string_view k, int64_t def) {
   if (it == o.end()) return def;
   if (it->value().is_int64()) return it->value().get_int64();
   if (it->value().is_uint64()) return static_cast<int64_t>(it->value().get_uint64());
-  if (it->value().is_double()) return static_cast<int64_t>(it->value().get_double());
+  if (it->value().is_double() && whole_int64(it->value().get_double()))
+    return static_cast<int64_t>(it->value().get_double());
   return def;
 }
 bool boolean(const json::object& o, std::string_view k, bool def) {

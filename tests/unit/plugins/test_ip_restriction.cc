@@ -101,3 +101,12 @@ TEST(IpMatcher, MatchesManyPrefixLengths) {
   EXPECT_TRUE(m.match(*plugins::parse_ip("febf::1")));
   EXPECT_FALSE(m.match(*plugins::parse_ip("fec0::1")));
 }
+
+// Found by fuzzing: a status no HTTP response can carry is a config error, not a cast.
+TEST_F(IpRestriction, StatusOutsideHttpRangeIsRefused) {
+  auto huge = validate(*factory, R"({"deny":["10.0.0.1"],"status":80222222222222222222222})");
+  EXPECT_EQ(error_for(huge, "status"), "value should be between 100 and 599");
+  EXPECT_EQ(error_for(validate(*factory, R"({"deny":["10.0.0.1"],"status":42})"), "status"),
+            "value should be between 100 and 599");
+  EXPECT_TRUE(validate(*factory, R"({"deny":["10.0.0.1"],"status":451})").empty());
+}

@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace json = boost::json;
 using namespace gh::plugin::schema;
 using gh::plugin::SchemaError;
@@ -119,4 +121,28 @@ TEST(PluginSchema, HeaderNameValidatorUsesKongMessage) {
   EXPECT_EQ(validate_header_name(json::value("x-api-key")), "");
   EXPECT_EQ(validate_header_name(json::value("bad key")),
             "bad header name 'bad key', allowed characters are A-Z, a-z, 0-9, '_', and '-'");
+}
+
+// Found by fuzzing (tests/fuzz/regressions/fuzz_plugin_config): numbers a double holds but an
+// int64 does not, and JSON numbers that overflow to infinity, are refused, never converted.
+TEST(PluginSchema, IntegersBeyondInt64AndInfiniteNumbersAreRefused) {
+  json::object c{{"must", "x"}, {"flag", true}, {"count", 8.0e67}, {"limit", json::parse("1e400")}};
+  auto errors = run(sample(), c);
+  ASSERT_EQ(errors.size(), 2u);
+  auto msg = [&](std::string_view f) {
+    for (auto& e : errors)
+      if (e.field == f) return e.message;
+    return std::string();
+  };
+  EXPECT_EQ(msg("count"), "integer out of range");
+  EXPECT_EQ(msg("limit"), "expected a number");
+}
+
+TEST(PluginSchema, GetIntSaturatesInsteadOfOverflowing) {
+  json::object c{{"big", 1e300}, {"small", -1e300}, {"exact", 42}, {"half", 2.5}};
+  EXPECT_EQ(get_int(c, "big"), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(get_int(c, "small"), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(get_int(c, "exact"), 42);
+  EXPECT_EQ(get_int(c, "half"), 2);
+  EXPECT_EQ(get_int(c, "missing", 7), 7);
 }
