@@ -70,21 +70,40 @@ class message_parser : public boost::beast::http::basic_parser<is_request> {
   // call and the next brings fewer than 5 bytes (boostorg/beast#2861, fixed in 1.86). The
   // rest of a valid chunked body is never shorter than "0\r\n\r\n", so waiting for 5
   // bytes never stalls one. Found by tests/fuzz.
+  //
+  // And it counts the head across calls: Boost 1.81 applies header_limit to each call
+  // from where the previous one stopped, so a head sent in segments could grow past it.
   template <class ConstBufferSequence>
   std::size_t put(const ConstBufferSequence& buffers, boost::beast::error_code& ec) {
-    if (this->is_header_done() && this->chunked() && !this->is_done() &&
-        boost::asio::buffer_size(buffers) < 5) {
-      ec = boost::beast::http::error::need_more;
-      return 0;
+    using base = boost::beast::http::basic_parser<is_request>;
+    if (this->is_header_done()) {
+      if (this->chunked() && !this->is_done() && boost::asio::buffer_size(buffers) < 5) {
+        ec = boost::beast::http::error::need_more;
+        return 0;
+      }
+      return base::put(buffers, ec);
     }
     if constexpr (is_request) {
-      if (!this->is_header_done() && head_folds(buffers)) {
+      if (head_folds(buffers)) {
         refuse(parse_refusal::bad_request);
         ec = boost::beast::http::error::bad_value;
         return 0;
       }
     }
-    return boost::beast::http::basic_parser<is_request>::put(buffers, ec);
+    if (head_read_ >= head_limit_) {
+      ec = boost::beast::http::error::header_limit;
+      return 0;
+    }
+    base::header_limit(static_cast<std::uint32_t>(head_limit_ - head_read_));
+    auto used = base::put(buffers, ec);
+    head_read_ += used;
+    return used;
+  }
+
+  // The limit on the whole head (start line and fields), however it arrives.
+  void header_limit(std::uint32_t v) {
+    head_limit_ = v;
+    boost::beast::http::basic_parser<is_request>::header_limit(v);
   }
 
  private:
@@ -122,6 +141,8 @@ class message_parser : public boost::beast::http::basic_parser<is_request> {
   }
 
   std::size_t max_fields_;
+  std::size_t head_limit_ = 8192;  // Beast's default
+  std::size_t head_read_ = 0;      // head bytes consumed by earlier calls
   std::size_t content_length_fields_ = 0;
   bool bad_transfer_encoding_ = false;
   bool has_upgrade_header_ = false;

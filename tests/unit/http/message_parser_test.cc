@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -266,6 +267,29 @@ TEST(MessageParser, BodyBytesAfterASplitHeadAreNotTakenForAFold) {
   EXPECT_FALSE(ec) << ec.message();
   EXPECT_TRUE(p.is_done());
   EXPECT_EQ(p.body, "ab\r\n cdef");
+}
+
+// Found by tests/fuzz (fuzz_http_request): Boost 1.81 applies header_limit to each put()
+// from where the last one stopped, so a head sent line by line grew past
+// client_max_header_size (up to the field-count limit times the line length).
+TEST(MessageParser, HeadLimitCountsTheWholeHeadAcrossSegments) {
+  request_parser p;
+  p.header_limit(64);
+  std::string buf;
+  boost::beast::error_code ec;
+  // Each segment ends one byte into the next line: Beast then consumes every complete
+  // line and keeps no record of them.
+  std::vector<std::string> segments{"GET / HTTP/1.1\r\nHost: x\r\nX"};
+  for (int i = 0; i < 6; ++i) segments.push_back("-Filler: 0123456789\r\nX");
+  segments.push_back("-Last: 1\r\n\r\n");
+  for (const auto& segment : segments) {
+    buf += segment;
+    ec = {};
+    buf.erase(0, p.put(boost::asio::buffer(buf), ec));
+    if (ec && ec != boost::beast::http::error::need_more) break;
+  }
+  EXPECT_EQ(ec, boost::beast::http::error::header_limit);
+  EXPECT_FALSE(p.is_header_done());
 }
 
 }  // namespace
