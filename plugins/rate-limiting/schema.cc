@@ -89,7 +89,7 @@ const Schema& config_schema() {
         {"fault_tolerant", Field::boolean().required().default_value(true)},
         {"redis", redis_record()},
         {"hide_client_headers", Field::boolean().required().default_value(false)},
-        {"error_code", Field::number().between(100, 599).default_value(429)},
+        {"error_code", Field::number().gt(0).between(100, 599).default_value(429)},
         {"error_message", Field::string().default_value("API rate limit exceeded")},
         {"sync_rate", Field::number().required().default_value(-1)},
         // Gatehouse extra: fixed windows (Kong) or the sliding two-bucket estimate.
