@@ -1,5 +1,7 @@
 #include "server/body_pump.h"
 
+#include "core/read_readiness.h"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -69,9 +71,11 @@ asio::awaitable<bool> body_pump::read_more(http::message_parser<R>& p) {
     if (p.is_done() || buffer_.size() != before) co_return true;
   }
   timer_.expires_after(timeout_);
-  auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(65536),
+  constexpr std::size_t kRead = 65536;
+  auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kRead),
                                                   asio::as_tuple(asio::use_awaitable));
   timer_.clear();
+  note_read(socket_, n, kRead);
   if (ec == asio::error::eof && p.need_eof()) {
     beast::error_code pec;
     p.put_eof(pec);

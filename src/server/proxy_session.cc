@@ -1,6 +1,7 @@
 #include "server/proxy_session.h"
 
 #include "http/message_parser.h"
+#include "core/read_readiness.h"
 #include "http/wire.h"
 #include "plugin/context.h"
 #include "server/request_log.h"
@@ -23,6 +24,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// Bytes asked of the kernel per read of a request head.
+constexpr std::size_t kHeadRead = 8192;
 
 namespace {
 
@@ -112,8 +115,9 @@ class session {
       timer_.expires_after(idle ? s.keepalive_timeout : s.client_header_timeout);
       timer_.set_idle(idle);
       w_.counters().reading.fetch_add(1, std::memory_order_relaxed);
-      auto [ec, n] = co_await sock_.async_read_some(buf_.prepare(8192), use_tuple);
+      auto [ec, n] = co_await sock_.async_read_some(buf_.prepare(kHeadRead), use_tuple);
       w_.counters().reading.fetch_sub(1, std::memory_order_relaxed);
+      note_read(sock_, n, kHeadRead);
       timer_.clear();
       timer_.set_idle(false);
       if (ec) {

@@ -1,5 +1,6 @@
 #include "server/upstream_exchange.h"
 
+#include "core/read_readiness.h"
 #include "http/wire.h"
 #include "plugin/chain.h"
 #include "router/route_table.h"
@@ -62,6 +63,9 @@ asio::awaitable<bool> send_local_response(exchange_io& io, int status, std::stri
   auto ec = co_await timed_write(io.client, io.client_timer, io.w.settings().send_timeout, bufs);
   co_return !ec && !close;
 }
+
+// Bytes asked of the kernel per read of a response head.
+constexpr std::size_t kHeadRead = 16384;
 
 namespace {
 
@@ -491,8 +495,9 @@ class exchange {
           if (rp.is_header_done()) break;
         }
         conn_->timer.expires_after(milliseconds(ctx_.service->read_timeout));
-        auto [ec, n] = co_await conn_->socket.async_read_some(ubuf.prepare(16384), use_tuple);
+        auto [ec, n] = co_await conn_->socket.async_read_some(ubuf.prepare(kHeadRead), use_tuple);
         conn_->timer.clear();
+        note_read(conn_->socket, n, kHeadRead);
         if (ec) co_return conn_->timer.expired() ? failure::timeout : failure::reset;
         ubuf.commit(n);
       }
