@@ -95,6 +95,13 @@ bool check_ipv4(std::string_view t, std::size_t s, std::size_t e, check_result& 
 
 bool ipv6_ok(std::string_view cand) {
   if (cand.size() < 3 || cand.size() > 45) return false;
+  // inet_pton accepts only 8 groups (7 colons), 6 groups before a dotted IPv4 (6 colons
+  // and a dot) or a "::" compression: MAC addresses (5 colons), the usual trigger in
+  // describe-instances output, are refused here without the call.
+  const auto colons = std::count(cand.begin(), cand.end(), ':');
+  if (colons != 7 && cand.find("::") == std::string_view::npos &&
+      (colons != 6 || cand.find('.') == std::string_view::npos))
+    return false;
   char buf[46];
   std::memcpy(buf, cand.data(), cand.size());
   buf[cand.size()] = '\0';

@@ -48,7 +48,18 @@ class offset_cursor {
  public:
   explicit offset_cursor(const std::vector<escape_mark>& marks) noexcept : marks_(marks) {}
   std::size_t raw(std::size_t decoded) noexcept {
-    while (next_ < marks_.size() && marks_[next_].decoded_end <= decoded) ++next_;
+    // Galloping: a string of pasted CLI output holds thousands of escapes between a few
+    // hundred matches, so the next mark is found in log steps rather than one by one.
+    std::size_t step = 1;
+    while (next_ + step <= marks_.size() && marks_[next_ + step - 1].decoded_end <= decoded) {
+      next_ += step;
+      step *= 2;
+    }
+    for (; step > 1; step /= 2) {
+      const std::size_t half = step / 2;
+      if (next_ + half <= marks_.size() && marks_[next_ + half - 1].decoded_end <= decoded)
+        next_ += half;
+    }
     if (next_ == 0) return decoded;
     const escape_mark& m = marks_[next_ - 1];
     return m.raw_end + (decoded - m.decoded_end);

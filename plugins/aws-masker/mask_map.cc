@@ -9,6 +9,12 @@ namespace {
 // The decimal digits of `number`, at least three, into `digits` (most significant
 // first); returns how many.
 std::size_t token_digits(unsigned long number, char* digits) noexcept {
+  if (number < 1000) {  // the usual case: a request masks fewer than 1000 values per type
+    digits[0] = static_cast<char>('0' + number / 100);
+    digits[1] = static_cast<char>('0' + number / 10 % 10);
+    digits[2] = static_cast<char>('0' + number % 10);
+    return 3;
+  }
   char rev[24];
   std::size_t n = 0;
   do {
@@ -37,6 +43,15 @@ std::size_t append_token(std::string& out, std::string_view type, unsigned long 
   const std::size_t len = 5 + type.size() + token_digits(number, buf + 5 + type.size());
   out.append(buf, len);
   return len;
+}
+
+// Equality of the short type names, inline: a library memcmp call costs more than the
+// comparison itself.
+bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -143,7 +158,10 @@ uint32_t mask_map::type_index(std::string_view type) {
   // pointer: a one-entry cache per pointer hash skips the comparisons with every type.
   const std::size_t slot = static_cast<std::size_t>(
       (reinterpret_cast<std::uintptr_t>(type.data()) * 0x9E3779B97F4A7C15ULL) >> 60);
-  if (const uint32_t c = type_cache_[slot]; c < types_.size() && types_[c].name == type) return c;
+  if (const uint32_t c = type_cache_[slot]; c < types_.size()) {
+    const std::string& name = types_[c].name;
+    if (name.size() == type.size() && same_bytes(name.data(), type.data(), type.size())) return c;
+  }
   std::size_t i = 0;
   while (i < types_.size() && types_[i].name != type) ++i;
   if (i == types_.size()) types_.push_back({std::string(type), 0, {}});

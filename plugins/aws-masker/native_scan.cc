@@ -6,6 +6,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace gh::aws_masker {
 namespace {
@@ -29,23 +32,10 @@ struct text_bits {
   std::size_t words = 0;        // in use; the vectors only grow (no zeroing per text)
 };
 
-void build_bits(std::string_view t, text_bits& b) {
-  const std::size_t n = t.size();
-  const std::size_t words = (n + 63) / 64;
-  b.words = words;
-  if (b.dash.size() > 16384 && b.dash.size() > 4 * words) {
-    b = text_bits{};  // a huge text must not pin its bitmaps in every worker
-    b.words = words;
-  }
-  if (b.dash.size() < words) {
-    b.dash.resize(words);
-    b.colon.resize(words);
-    b.digit.resize(words);
-    b.alpha.resize(words);
-  }
-  const char* p = t.data();
-  std::size_t w = 0;
+// The four bitmaps of the whole 64-byte words of `p` (n bytes) from word `w` on; returns
+// the first word not done (the tail is left to the scalar loop).
 #if defined(__SSE2__)
+std::size_t build_words_sse2(const char* p, std::size_t n, std::size_t w, text_bits& b) {
   const __m128i dash = _mm_set1_epi8('-');
   const __m128i colon = _mm_set1_epi8(':');
   const __m128i lo = _mm_set1_epi8('0');
@@ -76,6 +66,75 @@ void build_bits(std::string_view t, text_bits& b) {
     b.digit[w] = g;
     b.alpha[w] = a;
   }
+  return w;
+}
+#endif
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define GH_MASKER_AVX2 1
+// The same, 32 bytes per instruction: this pass touches every byte of every string, and
+// AVX2 halves its cost on the machines that have it (checked once, at run time).
+__attribute__((target("avx2"))) std::size_t build_words_avx2(const char* p, std::size_t n,
+                                                             std::size_t w, text_bits& b) {
+  const __m256i dash = _mm256_set1_epi8('-');
+  const __m256i colon = _mm256_set1_epi8(':');
+  const __m256i lo = _mm256_set1_epi8('0');
+  const __m256i hi = _mm256_set1_epi8('9');
+  const __m256i lower_a = _mm256_set1_epi8('a');
+  const __m256i lower_z = _mm256_set1_epi8('z');
+  const __m256i case_bit = _mm256_set1_epi8(0x20);
+  const __m256i underscore = _mm256_set1_epi8('_');
+  for (; (w + 1) * 64 <= n; ++w) {
+    uint64_t d = 0, c = 0, g = 0, a = 0;
+    for (int k = 0; k < 2; ++k) {
+      const __m256i v =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + w * 64 + 32 * k));
+      const __m256i ge = _mm256_cmpeq_epi8(_mm256_max_epu8(v, lo), v);
+      const __m256i le = _mm256_cmpeq_epi8(_mm256_min_epu8(v, hi), v);
+      const unsigned shift = 32u * static_cast<unsigned>(k);
+      d |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, dash)))} << shift;
+      c |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, colon)))} << shift;
+      g |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_and_si256(ge, le)))} << shift;
+      const __m256i l = _mm256_or_si256(v, case_bit);  // 'A'-'Z' -> 'a'-'z'
+      const __m256i letter = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_max_epu8(l, lower_a), l),
+                                              _mm256_cmpeq_epi8(_mm256_min_epu8(l, lower_z), l));
+      a |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_or_si256(letter, _mm256_cmpeq_epi8(v, underscore))))} << shift;
+    }
+    b.dash[w] = d;
+    b.colon[w] = c;
+    b.digit[w] = g;
+    b.alpha[w] = a;
+  }
+  return w;
+}
+
+bool cpu_has_avx2() noexcept {
+  static const bool has = __builtin_cpu_supports("avx2") != 0;
+  return has;
+}
+#endif
+
+void build_bits(std::string_view t, text_bits& b) {
+  const std::size_t n = t.size();
+  const std::size_t words = (n + 63) / 64;
+  b.words = words;
+  if (b.dash.size() > 16384 && b.dash.size() > 4 * words) {
+    b = text_bits{};  // a huge text must not pin its bitmaps in every worker
+    b.words = words;
+  }
+  if (b.dash.size() < words) {
+    b.dash.resize(words);
+    b.colon.resize(words);
+    b.digit.resize(words);
+    b.alpha.resize(words);
+  }
+  const char* p = t.data();
+  std::size_t w = 0;
+#if defined(GH_MASKER_AVX2)
+  if (cpu_has_avx2()) w = build_words_avx2(p, n, w, b);
+#endif
+#if defined(__SSE2__)
+  w = build_words_sse2(p, n, w, b);
 #endif
   for (; w < words; ++w) {
     uint64_t d = 0, c = 0, g = 0, a = 0;
