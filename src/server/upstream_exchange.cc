@@ -69,18 +69,34 @@ constexpr std::size_t kHeadRead = 16384;
 
 namespace {
 
-// Request fields the gateway sets itself toward the upstream (or, for Expect, answers
-// itself with 100 Continue); the client's copies never pass. Length first, so most
-// fields are decided without comparing bytes.
-bool replaced_upstream(std::string_view n) noexcept {
+// What becomes of a client's request field toward the upstream. The gateway sets Host,
+// X-Real-IP, X-Request-Id, Content-Length and X-Forwarded-* itself (the client's
+// X-Forwarded-* values are kept only from trusted peers), extends Via, and answers Expect
+// with 100 Continue; everything else passes. Length first, so most fields are decided
+// without comparing bytes.
+enum class upstream_field { pass, replaced, via, xf_for, xf_proto, xf_host, xf_port, xf_path, xf_prefix };
+
+upstream_field classify_upstream(std::string_view n) noexcept {
+  using enum upstream_field;
   switch (n.size()) {
-    case 4: return iequals(n, "host");
-    case 6: return iequals(n, "expect");
-    case 9: return iequals(n, "x-real-ip");
-    case 12: return iequals(n, "x-request-id");
-    case 14: return iequals(n, "content-length");
-    default: return n.size() > 12 && iequals(n.substr(0, 12), "x-forwarded-");
+    case 3: return iequals(n, "via") ? via : pass;
+    case 4: return iequals(n, "host") ? replaced : pass;
+    case 6: return iequals(n, "expect") ? replaced : pass;
+    case 9: return iequals(n, "x-real-ip") ? replaced : pass;
+    case 12: return iequals(n, "x-request-id") ? replaced : pass;
+    case 14:
+      if (iequals(n, "content-length")) return replaced;
+      break;
   }
+  if (n.size() <= 12 || !iequals(n.substr(0, 12), "x-forwarded-")) return pass;
+  auto rest = n.substr(12);
+  if (iequals(rest, "for")) return xf_for;
+  if (iequals(rest, "proto")) return xf_proto;
+  if (iequals(rest, "host")) return xf_host;
+  if (iequals(rest, "port")) return xf_port;
+  if (iequals(rest, "path")) return xf_path;
+  if (iequals(rest, "prefix")) return xf_prefix;
+  return replaced;
 }
 
 struct request_plan {
@@ -283,24 +299,27 @@ class exchange {
     out += " HTTP/1.1\r\n";
     http::append_field(out, "Host",
                        router::upstream_host_header(*ctx_.route, *ctx_.service, plan_.client_host_header));
-    bool trusted = io_.peer_trusted;
-    std::string_view via_in;
+    // One pass over the client's fields: copy what passes, note what the gateway rewrites
+    // (the first of repeated fields counts, as Headers::get would have it).
+    std::array<std::optional<std::string_view>, static_cast<std::size_t>(upstream_field::xf_prefix) + 1> seen;
     for (const auto& f : req.headers) {
-      if (iequals(f.name, "via")) {
-        via_in = f.value;
-        continue;
+      auto kind = classify_upstream(f.name);
+      if (kind == upstream_field::pass) {
+        http::append_field(out, f.name, f.value);
+      } else if (auto& slot = seen[static_cast<std::size_t>(kind)]; !slot) {
+        slot = f.value;
       }
-      if (!replaced_upstream(f.name)) http::append_field(out, f.name, f.value);
     }
-    auto fwd = [&](std::string_view name, std::string_view own) {
-      auto in = req.headers.get(name);
-      http::append_field(out, name, trusted && in ? *in : own);
+    auto in = [&](upstream_field kind) { return seen[static_cast<std::size_t>(kind)]; };
+    bool trusted = io_.peer_trusted;
+    auto fwd = [&](std::string_view name, upstream_field kind, std::string_view own) {
+      auto value = in(kind);
+      http::append_field(out, name, trusted && value ? *value : own);
     };
     // Kong appends the peer to any incoming X-Forwarded-For; trust only decides whether
     // the client address was taken from it (session) and whether the other X-Forwarded-*
     // pass through.
-    auto xff = req.headers.get("x-forwarded-for");
-    if (xff) {
+    if (auto xff = in(upstream_field::xf_for)) {
       std::string v(*xff);
       v += ", ";
       v += req.remote_addr;
@@ -308,18 +327,18 @@ class exchange {
     } else {
       http::append_field(out, "X-Forwarded-For", req.remote_addr);
     }
-    fwd("X-Forwarded-Proto", req.scheme);
-    fwd("X-Forwarded-Host", req.host);
-    fwd("X-Forwarded-Port", io_.local_port);
-    fwd("X-Forwarded-Path", req.path);
-    if (auto prefix = req.headers.get("x-forwarded-prefix"); trusted && prefix)
+    fwd("X-Forwarded-Proto", upstream_field::xf_proto, req.scheme);
+    fwd("X-Forwarded-Host", upstream_field::xf_host, req.host);
+    fwd("X-Forwarded-Port", upstream_field::xf_port, io_.local_port);
+    fwd("X-Forwarded-Path", upstream_field::xf_path, req.path);
+    if (auto prefix = in(upstream_field::xf_prefix); trusted && prefix)
       http::append_field(out, "X-Forwarded-Prefix", *prefix);
     http::append_field(out, "X-Real-IP", req.client_ip);
     http::append_field(out, "X-Request-Id", ctx_.request_id);
-    if (via_in.empty()) {
+    if (auto via_in = in(upstream_field::via); !via_in || via_in->empty()) {
       http::append_field(out, "Via", "1.1 gatehouse");
     } else {
-      std::string v(via_in);
+      std::string v(*via_in);
       v += ", 1.1 gatehouse";
       http::append_field(out, "Via", v);
     }
