@@ -367,8 +367,8 @@ const std::vector<pattern_def>& default_catalogue() {
         {"SQS_QUEUE", R"(https?://sqs\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/\d{12}/)", kCaseless,
          check::path_tail, 4},
         {"LOG_GROUP", R"(/aws/[a-z0-9-]+/)", 0, check::path_tail, 3},
-        {"ROUTE53_ZONE", R"(Z[0-9A-Z]{12,31})", 0, check::upper_id, 3},
-        {"CLOUDFRONT_ID", R"(E[0-9A-Z]{12,13})", 0, check::upper_id, 3},
+        {"ROUTE53_ZONE", R"(Z[0-9A-Z]{12,31})", 0, check::upper_id, 3, scanner::upper_id},
+        {"CLOUDFRONT_ID", R"(E[0-9A-Z]{12,13})", 0, check::upper_id, 3, scanner::upper_id},
     };
     return v;
   }();

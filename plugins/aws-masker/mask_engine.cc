@@ -89,7 +89,7 @@ mask_engine::mask_engine(const engine_options& options) : generation_(next_gener
     patterns_.push_back(
         {intern_type(p.type), static_cast<uint8_t>(p.specificity), static_cast<uint8_t>(p.kind)});
     if (p.scan != scanner::vectorscan) {
-      native_.add(id, p.scan, p.literal);
+      native_.add(id, p);
       continue;
     }
     exprs.push_back(p.regex);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -29,13 +30,17 @@ struct text_bits {
   std::vector<uint64_t> colon;
   std::vector<uint64_t> digit;
   std::vector<uint64_t> alpha;  // letters and '_': with digits, the word bytes
+  std::vector<uint64_t> lead;   // the leading letters of the upper-case IDs
   std::size_t words = 0;        // in use; the vectors only grow (no zeroing per text)
 };
 
 // The four bitmaps of the whole 64-byte words of `p` (n bytes) from word `w` on; returns
 // the first word not done (the tail is left to the scalar loop).
 #if defined(__SSE2__)
-std::size_t build_words_sse2(const char* p, std::size_t n, std::size_t w, text_bits& b) {
+std::size_t build_words_sse2(const char* p, std::size_t n, std::size_t w, text_bits& b,
+                             char lead1, char lead2) {
+  const __m128i l1 = _mm_set1_epi8(lead1);
+  const __m128i l2 = _mm_set1_epi8(lead2);
   const __m128i dash = _mm_set1_epi8('-');
   const __m128i colon = _mm_set1_epi8(':');
   const __m128i lo = _mm_set1_epi8('0');
@@ -45,7 +50,7 @@ std::size_t build_words_sse2(const char* p, std::size_t n, std::size_t w, text_b
   const __m128i case_bit = _mm_set1_epi8(0x20);
   const __m128i underscore = _mm_set1_epi8('_');
   for (; (w + 1) * 64 <= n; ++w) {
-    uint64_t d = 0, c = 0, g = 0, a = 0;
+    uint64_t d = 0, c = 0, g = 0, a = 0, u = 0;
     for (int k = 0; k < 4; ++k) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + w * 64 + 16 * k));
       const __m128i ge = _mm_cmpeq_epi8(_mm_max_epu8(v, lo), v);
@@ -60,11 +65,15 @@ std::size_t build_words_sse2(const char* p, std::size_t n, std::size_t w, text_b
       a |= uint64_t{static_cast<uint16_t>(
                _mm_movemask_epi8(_mm_or_si128(letter, _mm_cmpeq_epi8(v, underscore))))}
            << shift;
+      u |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(
+               _mm_or_si128(_mm_cmpeq_epi8(v, l1), _mm_cmpeq_epi8(v, l2))))}
+           << shift;
     }
     b.dash[w] = d;
     b.colon[w] = c;
     b.digit[w] = g;
     b.alpha[w] = a;
+    b.lead[w] = u;
   }
   return w;
 }
@@ -75,7 +84,10 @@ std::size_t build_words_sse2(const char* p, std::size_t n, std::size_t w, text_b
 // The same, 32 bytes per instruction: this pass touches every byte of every string, and
 // AVX2 halves its cost on the machines that have it (checked once, at run time).
 __attribute__((target("avx2"))) std::size_t build_words_avx2(const char* p, std::size_t n,
-                                                             std::size_t w, text_bits& b) {
+                                                             std::size_t w, text_bits& b,
+                                                             char lead1, char lead2) {
+  const __m256i l1 = _mm256_set1_epi8(lead1);
+  const __m256i l2 = _mm256_set1_epi8(lead2);
   const __m256i dash = _mm256_set1_epi8('-');
   const __m256i colon = _mm256_set1_epi8(':');
   const __m256i lo = _mm256_set1_epi8('0');
@@ -85,7 +97,7 @@ __attribute__((target("avx2"))) std::size_t build_words_avx2(const char* p, std:
   const __m256i case_bit = _mm256_set1_epi8(0x20);
   const __m256i underscore = _mm256_set1_epi8('_');
   for (; (w + 1) * 64 <= n; ++w) {
-    uint64_t d = 0, c = 0, g = 0, a = 0;
+    uint64_t d = 0, c = 0, g = 0, a = 0, u = 0;
     for (int k = 0; k < 2; ++k) {
       const __m256i v =
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + w * 64 + 32 * k));
@@ -99,11 +111,15 @@ __attribute__((target("avx2"))) std::size_t build_words_avx2(const char* p, std:
       const __m256i letter = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_max_epu8(l, lower_a), l),
                                               _mm256_cmpeq_epi8(_mm256_min_epu8(l, lower_z), l));
       a |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_or_si256(letter, _mm256_cmpeq_epi8(v, underscore))))} << shift;
+      u |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(
+               _mm256_or_si256(_mm256_cmpeq_epi8(v, l1), _mm256_cmpeq_epi8(v, l2))))}
+           << shift;
     }
     b.dash[w] = d;
     b.colon[w] = c;
     b.digit[w] = g;
     b.alpha[w] = a;
+    b.lead[w] = u;
   }
   return w;
 }
@@ -114,7 +130,7 @@ bool cpu_has_avx2() noexcept {
 }
 #endif
 
-void build_bits(std::string_view t, text_bits& b) {
+void build_bits(std::string_view t, text_bits& b, char lead1, char lead2) {
   const std::size_t n = t.size();
   const std::size_t words = (n + 63) / 64;
   b.words = words;
@@ -127,28 +143,31 @@ void build_bits(std::string_view t, text_bits& b) {
     b.colon.resize(words);
     b.digit.resize(words);
     b.alpha.resize(words);
+    b.lead.resize(words);
   }
   const char* p = t.data();
   std::size_t w = 0;
 #if defined(GH_MASKER_AVX2)
-  if (cpu_has_avx2()) w = build_words_avx2(p, n, w, b);
+  if (cpu_has_avx2()) w = build_words_avx2(p, n, w, b, lead1, lead2);
 #endif
 #if defined(__SSE2__)
-  w = build_words_sse2(p, n, w, b);
+  w = build_words_sse2(p, n, w, b, lead1, lead2);
 #endif
   for (; w < words; ++w) {
-    uint64_t d = 0, c = 0, g = 0, a = 0;
+    uint64_t d = 0, c = 0, g = 0, a = 0, u = 0;
     for (std::size_t i = w * 64; i < std::min(n, w * 64 + 64); ++i) {
       const uint64_t bit = uint64_t{1} << (i & 63);
       if (p[i] == '-') d |= bit;
       if (p[i] == ':') c |= bit;
       if (is_digit(p[i])) g |= bit;
       if (is_word(p[i]) && !is_digit(p[i])) a |= bit;
+      if (p[i] == lead1 || p[i] == lead2) u |= bit;
     }
     b.dash[w] = d;
     b.colon[w] = c;
     b.digit[w] = g;
     b.alpha[w] = a;
+    b.lead[w] = u;
   }
 }
 
@@ -221,10 +240,34 @@ std::size_t ipv4_end(std::string_view t, std::size_t s) noexcept {
 
 thread_local text_bits tls_bits;
 
+bool is_upper_or_digit(char c) noexcept { return is_digit(c) || (c >= 'A' && c <= 'Z'); }
+
 }  // namespace
 
-void native_scanner::add(unsigned id, scanner kind, std::string_view literal) {
-  switch (kind) {
+// "L[0-9A-Z]{min,max}": the catalogue's regex stays the definition the scanner follows.
+native_scanner::upper native_scanner::parse_upper_id(std::string_view regex, unsigned id) {
+  constexpr std::string_view kClass = "[0-9A-Z]{";
+  std::size_t min_tail = 0, max_tail = 0;
+  const std::size_t comma = regex.find(',');
+  const bool shaped = regex.size() > kClass.size() + 4 && regex[0] >= 'A' && regex[0] <= 'Z' &&
+                      regex.substr(1, kClass.size()) == kClass && regex.back() == '}' &&
+                      comma != std::string_view::npos;
+  if (shaped) {
+    for (char c : regex.substr(1 + kClass.size(), comma - 1 - kClass.size()))
+      min_tail = min_tail * 10 + static_cast<std::size_t>(c - '0');
+    for (char c : regex.substr(comma + 1, regex.size() - comma - 2))
+      max_tail = max_tail * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (!shaped || min_tail == 0 || max_tail < min_tail || max_tail > 64)
+    throw std::logic_error("aws-masker: upper_id regex of an unexpected shape: " +
+                           std::string(regex));
+  return {regex[0], min_tail, max_tail, id};
+}
+
+
+void native_scanner::add(unsigned id, const pattern_def& p) {
+  const std::string_view literal = p.literal;
+  switch (p.scan) {
     case scanner::resource_id:
       prefixes_.push_back({std::string(literal), id});
       // Longer prefixes first: "tgw-attach" is tried before "tgw" would be.
@@ -246,6 +289,10 @@ void native_scanner::add(unsigned id, scanner kind, std::string_view literal) {
     case scanner::ipv6:
       ipv6_ = id;
       break;
+    case scanner::upper_id:
+      uppers_.push_back(parse_upper_id(p.regex, id));
+      if (uppers_.size() > 2) throw std::logic_error("aws-masker: more than two upper-case IDs");
+      break;
     case scanner::vectorscan:
       break;
   }
@@ -253,10 +300,12 @@ void native_scanner::add(unsigned id, scanner kind, std::string_view literal) {
 
 void native_scanner::scan(std::string_view text, std::vector<raw_match>& out) const {
   if (text.empty() || text.size() >= UINT32_MAX || empty()) return;
-  build_bits(text, tls_bits);
+  const char lead1 = uppers_.empty() ? '\0' : uppers_.front().letter;
+  build_bits(text, tls_bits, lead1, uppers_.empty() ? '\0' : uppers_.back().letter);
   if (!prefixes_.empty()) scan_resource_ids(text, out);
   if (account_ >= 0 || ipv4_ >= 0) scan_digit_runs(text, out);
   if (ipv6_ >= 0) scan_ipv6(text, out);
+  if (!uppers_.empty()) scan_upper_ids(text, out);
 }
 
 // "<prefix>-<hex>": every dash followed by exactly 8 or 17 lowercase hex digits and a
@@ -348,6 +397,31 @@ void native_scanner::scan_ipv6(std::string_view t, std::vector<raw_match>& out) 
         out.push_back(
             {static_cast<unsigned>(ipv6_), static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
       }
+    }
+  }
+}
+
+// Upper-case IDs: a whole word (no word byte on either side) made of the leading letter and
+// min..max bytes of [0-9A-Z]. Vectorscan's leftmost start for such a word's end is the
+// word's first byte, and the check refuses every other raw match (a word byte beside it),
+// so this one candidate per word is the whole of what the check could accept.
+void native_scanner::scan_upper_ids(std::string_view t, std::vector<raw_match>& out) const {
+  const char* b = t.data();
+  const std::size_t n = t.size();
+  const text_bits& tb = tls_bits;
+  uint64_t carry = 0;  // the last byte of the previous word was a word byte
+  for (std::size_t w = 0; w < tb.words; ++w) {
+    const uint64_t word = tb.digit[w] | tb.alpha[w];
+    uint64_t starts = tb.lead[w] & ~((word << 1) | carry);
+    carry = word >> 63;
+    for (; starts != 0; starts &= starts - 1) {
+      const std::size_t s = (w << 6) + static_cast<std::size_t>(__builtin_ctzll(starts));
+      const upper& u = uppers_.front().letter == b[s] ? uppers_.front() : uppers_.back();
+      std::size_t e = s + 1;
+      while (e < n && e - s <= u.max_tail + 1 && is_upper_or_digit(b[e])) ++e;
+      const std::size_t tail = e - s - 1;
+      if (tail < u.min_tail || tail > u.max_tail || (e < n && is_word(b[e]))) continue;
+      out.push_back({u.id, static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
     }
   }
 }

@@ -1,6 +1,7 @@
 // The raw-match finder for the catalogue patterns that are pure character classes.
 //
-// Resource IDs ("vpc-" + 17 hex), 12-digit account IDs and IPv4/IPv6 addresses are cheap
+// Resource IDs ("vpc-" + 17 hex), 12-digit account IDs, IPv4/IPv6 addresses and the
+// upper-case IDs (Route 53 zones, CloudFront distributions) are cheap
 // for a person to spot and expensive for an automaton: their classes ([0-9a-f], \d) occur
 // on most bytes of AWS output, so Vectorscan walks them state by state (measured: ~190 of
 // ~210 microseconds per 50 KB). native_scanner finds, in one pass with memchr and a SIMD
@@ -28,10 +29,11 @@ struct raw_match {
 
 class native_scanner {
  public:
-  // Registers pattern `id` (a non-vectorscan scanner kind; `literal` for resource IDs).
-  void add(unsigned id, scanner kind, std::string_view literal);
+  // Registers catalogue pattern `id` (a non-vectorscan scanner kind). Throws
+  // std::logic_error for an upper_id regex not of the shape the scanner implements.
+  void add(unsigned id, const pattern_def& p);
   bool empty() const noexcept {
-    return prefixes_.empty() && account_ < 0 && ipv4_ < 0 && ipv6_ < 0;
+    return prefixes_.empty() && account_ < 0 && ipv4_ < 0 && ipv6_ < 0 && uppers_.empty();
   }
   // Appends the raw matches in `text` (any order).
   void scan(std::string_view text, std::vector<raw_match>& out) const;
@@ -44,6 +46,7 @@ class native_scanner {
   void scan_resource_ids(std::string_view t, std::vector<raw_match>& out) const;
   void scan_digit_runs(std::string_view t, std::vector<raw_match>& out) const;
   void scan_ipv6(std::string_view t, std::vector<raw_match>& out) const;
+  void scan_upper_ids(std::string_view t, std::vector<raw_match>& out) const;
 
   std::vector<prefix> prefixes_;
   // Indexes into prefixes_ by the literal's last byte (the byte before the dash).
@@ -51,6 +54,15 @@ class native_scanner {
   long account_ = -1;
   long ipv4_ = -1;
   long ipv6_ = -1;
+  // L[0-9A-Z]{min,max}: at most two leading letters, matched by the text bitmaps.
+  struct upper {
+    char letter;
+    std::size_t min_tail;
+    std::size_t max_tail;
+    unsigned id;
+  };
+  static upper parse_upper_id(std::string_view regex, unsigned id);
+  std::vector<upper> uppers_;
 };
 
 }  // namespace gh::aws_masker

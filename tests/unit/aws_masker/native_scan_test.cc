@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <hs/hs.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -75,7 +76,7 @@ accepted via_native(std::string_view text) {
   native_scanner ns;
   const auto& cat = default_catalogue();
   for (unsigned i = 0; i < cat.size(); ++i) {
-    if (cat[i].scan != scanner::vectorscan) ns.add(i, cat[i].scan, cat[i].literal);
+    if (cat[i].scan != scanner::vectorscan) ns.add(i, cat[i]);
   }
   std::vector<raw_match> raw;
   ns.scan(text, raw);
@@ -119,7 +120,13 @@ std::string adversarial(std::mt19937& g, std::size_t pieces) {
                                 "/",
                                 "=",
                                 ",",
-                                "Z"};
+                                "Z",
+                                "E",
+                                "Q",
+                                "Z1234567890AB",
+                                "E12345678901",
+                                "ABCDEFGHIJKLMNOPQRSTU",
+                                "0A"};
   std::string s;
   for (std::size_t i = 0; i < pieces; ++i) s += parts[g() % std::size(parts)];
   return s;
@@ -140,6 +147,11 @@ TEST(NativeScan, AgreesOnLongTextCrossing64ByteBlocks) {
   std::string text = adversarial(g, 5000);
   EXPECT_EQ(via_native(text), via_vectorscan(ref, text));
   EXPECT_GT(via_native(text).size(), 20u);  // the corpus does contain identifiers
+  const accepted found = via_native(text);
+  const auto upper_ids = std::count_if(found.begin(), found.end(), [](const auto& a) {
+    return default_catalogue()[std::get<0>(a)].scan == scanner::upper_id;
+  });
+  EXPECT_GT(upper_ids, 0);  // and upper-case IDs among them
 }
 
 std::size_t reference_scan(std::string_view t, std::size_t pos, bool& esc) {
