@@ -158,6 +158,7 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
     std::string decoded;
     std::string values;
     std::vector<json_text::escape_mark> offsets;
+    json_text::block_offsets blocks;
   };
   thread_local buffers b;
   b.items.clear();
@@ -170,8 +171,10 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
     if (it.skip || it.end == it.begin) continue;
     std::string_view raw = in.substr(it.begin, it.end - it.begin);
     std::string_view text = raw;
+    bool by_blocks = false;  // offsets in b.blocks, else in b.offsets
     if (it.escaped) {
-      if (!json_text::unescape(raw, b.decoded, &b.offsets)) return false;
+      by_blocks = json_text::unescape_blocks(raw, b.decoded, b.blocks);
+      if (!by_blocks && !json_text::unescape(raw, b.decoded, &b.offsets)) return false;
       text = b.decoded;
     }
     b.extra.clear();
@@ -182,9 +185,14 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
     engine.find(text, b.found, b.extra.empty() ? nullptr : &b.extra);
     if (b.found.empty()) continue;
     json_text::offset_cursor cursor(b.offsets);
+    json_text::block_cursor block_cursor(b.blocks);
+    auto to_raw = [&](std::size_t pos) {
+      if (!it.escaped) return pos;
+      return by_blocks ? block_cursor.raw(pos) : cursor.raw(pos);
+    };
     for (const match& m : b.found) {
-      std::size_t rb = it.escaped ? cursor.raw(m.begin) : m.begin;
-      std::size_t re = it.escaped ? cursor.raw(m.end) : m.end;
+      const std::size_t rb = to_raw(m.begin);
+      const std::size_t re = to_raw(m.end);
       auto vb = static_cast<uint32_t>(b.values.size());
       b.values.append(text.substr(m.begin, m.end - m.begin));
       b.todo.push_back({static_cast<uint32_t>(it.begin + rb), static_cast<uint32_t>(it.begin + re),
@@ -205,7 +213,8 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
   // A huge body must not pin its size in every worker's buffers for the process lifetime.
   constexpr std::size_t kKeep = 1 << 20;
   if (b.decoded.capacity() > kKeep || b.values.capacity() > kKeep ||
-      b.offsets.capacity() > kKeep / sizeof(json_text::escape_mark)) {
+      b.offsets.capacity() > kKeep / sizeof(json_text::escape_mark) ||
+      b.blocks.removed.capacity() > kKeep / 64) {
     b = buffers{};
   }
   return true;

@@ -7,6 +7,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__)
+#include <tmmintrin.h>
+#endif
 
 namespace gh::aws_masker::json_text {
 namespace {
@@ -329,6 +332,124 @@ std::size_t raw_offset(const std::vector<escape_mark>& marks, std::size_t decode
   --it;
   return it->raw_end + (decoded - it->decoded_end);
 }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+namespace {
+
+// For each 8-bit mask of bytes to drop, the shuffle that packs the kept bytes of an 8-byte
+// half to its front (0x80 zeroes the unused tail).
+constexpr std::array<uint64_t, 256> kPackKept = [] {
+  std::array<uint64_t, 256> t{};
+  for (unsigned m = 0; m < 256; ++m) {
+    uint64_t v = 0;
+    unsigned k = 0;
+    for (unsigned j = 0; j < 8; ++j) {
+      if ((m >> j & 1u) == 0) v |= uint64_t{j} << (8 * k++);
+    }
+    for (; k < 8; ++k) v |= uint64_t{0x80} << (8 * k);
+    t[m] = v;
+  }
+  return t;
+}();
+
+bool cpu_has_ssse3_popcnt() noexcept {
+  static const bool has =
+      __builtin_cpu_supports("ssse3") != 0 && __builtin_cpu_supports("popcnt") != 0;
+  return has;
+}
+
+// Packs the 64 bytes at `in` without those whose bit is set in `drop` to `o` (writes up to
+// 8 bytes past the kept ones); returns how many were kept.
+__attribute__((target("ssse3,popcnt"))) std::size_t pack_block(const char* in, uint64_t drop, char* o) {
+  std::size_t kept = 0;
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; ++c) {
+    const auto lo = static_cast<unsigned>(drop >> (16 * c)) & 0xffu;
+    const auto hi = static_cast<unsigned>(drop >> (16 * c + 8)) & 0xffu;
+    const __m128i shuffle = _mm_set_epi64x(
+        static_cast<long long>(kPackKept[hi] + 0x0808080808080808ULL),
+        static_cast<long long>(kPackKept[lo]));
+    const __m128i packed = _mm_shuffle_epi8(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16 * c)), shuffle);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(o + kept), packed);
+    kept += 8 - static_cast<std::size_t>(__builtin_popcount(lo));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(o + kept), _mm_unpackhi_epi64(packed, packed));
+    kept += 8 - static_cast<std::size_t>(__builtin_popcount(hi));
+  }
+  return kept;
+}
+
+}  // namespace
+
+bool unescape_blocks(std::string_view raw, std::string& out, block_offsets& bo) {
+  const std::size_t n = raw.size();
+  if (n < 64 || n >= UINT32_MAX || !cpu_has_ssse3_popcnt()) return false;
+  const std::size_t blocks = (n + 63) / 64;
+  out.resize(blocks * 64 + 16);
+  bo.decoded_start.resize(blocks);
+  bo.removed.resize(blocks);
+  char* o = out.data();
+  std::size_t oi = 0;
+  uint64_t carry = 0;  // 1: the next block's first byte is escaped
+  alignas(16) char block[64];
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const std::size_t len = std::min<std::size_t>(64, n - b * 64);
+    if (len == 64) {
+      std::memcpy(block, raw.data() + b * 64, 64);  // a fixed size: four vector moves
+    } else {
+      std::memset(block, 0, sizeof block);  // the tail: zeros, kept, cut below
+      std::memcpy(block, raw.data() + b * 64, len);
+    }
+    const uint64_t backslashes = masks64(block).backslashes;
+    const uint64_t escaped = escaped_bytes(backslashes, carry);
+    const uint64_t starts = backslashes & ~escaped;
+    for (uint64_t e = escaped; e != 0; e &= e - 1) {
+      const auto k = static_cast<std::size_t>(__builtin_ctzll(e));
+      const char d = kSimpleEscapes[static_cast<unsigned char>(block[k])];
+      if (d == 0) return false;  // \u, or malformed (a backslash ending the string reads a 0)
+      block[k] = d;
+    }
+    bo.decoded_start[b] = static_cast<uint32_t>(oi);
+    bo.removed[b] = starts;
+    oi += pack_block(block, starts, o + oi);
+  }
+  if (carry != 0) return false;  // the last byte is a backslash escaping nothing
+  oi -= blocks * 64 - n;         // the zeros after the tail
+  out.resize(oi);
+  bo.raw_size = n;
+  bo.decoded_size = oi;
+  return true;
+}
+
+// Only called on offsets unescape_blocks() filled, so on a CPU with POPCNT.
+__attribute__((target("popcnt"))) std::size_t block_cursor::raw(std::size_t decoded) noexcept {
+  if (decoded >= b_.decoded_size) return b_.raw_size;
+  // Every block keeps at least 32 bytes (a backslash is followed by the byte it escapes),
+  // so the starts increase strictly and the decoded byte lies in the last block starting
+  // at or before it.
+  while (block_ + 1 < b_.decoded_start.size() && b_.decoded_start[block_ + 1] <= decoded)
+    ++block_;
+  std::size_t k = decoded - b_.decoded_start[block_];
+  uint64_t kept = ~b_.removed[block_];
+  std::size_t pos = block_ * 64;
+  for (auto in_byte = static_cast<std::size_t>(__builtin_popcountll(kept & 0xff)); k >= in_byte;
+       in_byte = static_cast<std::size_t>(__builtin_popcountll(kept & 0xff))) {
+    k -= in_byte;
+    kept >>= 8;
+    pos += 8;
+  }
+  for (; k > 0; --k) kept &= kept - 1;
+  pos += static_cast<std::size_t>(__builtin_ctzll(kept));
+  // The byte after a removed backslash is an escape's decoded byte: the escape begins at the
+  // backslash.
+  const std::size_t before = pos - 1;
+  const bool escaped = pos > 0 && (b_.removed[before / 64] >> (before % 64) & 1u) != 0;
+  return escaped ? before : pos;
+}
+#else
+bool unescape_blocks(std::string_view, std::string&, block_offsets&) { return false; }
+std::size_t block_cursor::raw(std::size_t decoded) noexcept { return decoded; }  // never used
+#endif
 
 bool needs_escape(std::string_view s) noexcept {
   for (char c : s) {

@@ -69,6 +69,30 @@ class offset_cursor {
   const std::vector<escape_mark>& marks_;
   std::size_t next_ = 0;
 };
+// The vector path for long strings whose escapes are all one-character ones (pasted CLI
+// output: \" and \n every few bytes): each 64-byte block is decoded by removing its escape
+// backslashes with a byte shuffle, and the offsets are kept per block (the decoded offset
+// at its start, the bitmap of its backslashes) instead of one mark per escape. False, with
+// `out` and `blocks` unspecified, when the string is shorter than a block, holds a \u or
+// malformed escape, or the CPU lacks SSSE3: then unescape() does the work.
+struct block_offsets {
+  std::vector<uint32_t> decoded_start;
+  std::vector<uint64_t> removed;  // the escape backslashes of each block
+  std::size_t raw_size = 0;
+  std::size_t decoded_size = 0;
+};
+bool unescape_blocks(std::string_view raw, std::string& out, block_offsets& blocks);
+// raw_offset for block_offsets, positions visited in increasing order. A position on a
+// decoded escape maps to its backslash, as with the marks.
+class block_cursor {
+ public:
+  explicit block_cursor(const block_offsets& b) noexcept : b_(b) {}
+  std::size_t raw(std::size_t decoded) noexcept;
+
+ private:
+  const block_offsets& b_;
+  std::size_t block_ = 0;
+};
 // Appends `s` escaped for the inside of a JSON string.
 void escape_append(std::string_view s, std::string& out);
 bool needs_escape(std::string_view s) noexcept;

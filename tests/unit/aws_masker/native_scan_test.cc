@@ -239,6 +239,41 @@ TEST(JsonScan, UnescapeMatchesTheSimpleDecoderAndItsOffsetsMapBack) {
   EXPECT_FALSE(json_text::unescape("\\u12", out));
 }
 
+// The block path (long strings of one-character escapes) must decode like the marks path
+// and map every decoded position to the same raw offset, the positions on an escape's
+// decoded byte included; anything else (\u, malformed, short) is left to the marks path.
+TEST(JsonScan, BlockUnescapeDecodesAndMapsEveryPositionLikeTheMarksPath) {
+  std::mt19937 g(9);
+  static const char* parts[] = {"a", "bc", "\\n", "\\\"", "\\\\", "\\/", "\\t",
+                                "0123456789abcdef", "é", "\\\\\\\"", "\\u0041"};
+  int used = 0;
+  for (int round = 0; round < 5000; ++round) {
+    std::string raw;
+    const std::size_t n = g() % 160;  // up to ~800 bytes: escapes across every block edge
+    const bool with_u = g() % 8 == 0;
+    for (std::size_t i = 0; i < n; ++i) raw += parts[g() % (std::size(parts) - (with_u ? 0 : 1))];
+    if (g() % 16 == 0) raw.insert(g() % (raw.size() + 1), "\\x");
+    if (g() % 16 == 0) raw += "\\";
+    std::string expect, out;
+    std::vector<json_text::escape_mark> marks;
+    const bool valid = json_text::unescape(raw, expect, &marks);
+    json_text::block_offsets blocks;
+    const bool fast = json_text::unescape_blocks(raw, out, blocks);
+    if (!fast) {
+      EXPECT_TRUE(!valid || raw.size() < 64 || raw.find("\\u") != std::string::npos) << raw;
+      continue;
+    }
+    ++used;
+    ASSERT_TRUE(valid) << raw;
+    ASSERT_EQ(out, expect) << raw;
+    json_text::block_cursor cursor(blocks);
+    for (std::size_t d = 0; d <= out.size(); ++d) {
+      ASSERT_EQ(cursor.raw(d), json_text::raw_offset(marks, d)) << raw << " at " << d;
+    }
+  }
+  EXPECT_GT(used, 1000);  // the block path did run (a CPU with SSSE3 and POPCNT)
+}
+
 // EC2_PRIVATE_HOST is found by its "ip-" anchor and read by its check; it must keep what
 // the full regex (plus the host check and longest-match precedence) keeps.
 TEST(CatalogueAnchor, Ec2PrivateHostCheckKeepsWhatTheFullRegexKept) {
