@@ -12,6 +12,8 @@
 #   BENCH_SCENARIOS="small 1k 64k c1000 plugins"   subset to run
 #   BENCH_PROXY_CPU=0 BENCH_LOAD_CPU=1   CPU placement (see docs/benchmarks.md)
 #   BENCH_KEEP=1          keep the work directory (configs, logs, raw wrk output)
+#   BENCH_FIXED_FRACTIONS="0.5 0.8"   scenario redis: fixed-rate loads (h2load) as fractions of
+#                         policy redis's saturated req/s; empty skips them
 #
 # A peer that is missing or fails to start is reported as n/a; the other peers still run.
 set -uo pipefail
@@ -247,6 +249,158 @@ CFG
     "gatehouse-rl-redis gatehouse-rl-local gatehouse-no-plugin gatehouse-rl-redis-sync1$peers2"
 }
 
+# Fixed-rate (open-loop) latency for scenario `redis`. At saturation p99 follows throughput
+# (a slower peer has a longer queue), so the saturated p99s mix Redis's round trip with
+# queueing. Here every policy gets the same offered load — fractions of policy redis's
+# saturated req/s from this run (one node and two nodes separately) — from h2load, and the
+# latencies come from its per-request log. Without h2load this part is reported as n/a.
+# h2load paces each client with its own timer; its -D mode starts all clients at once, so
+# they fire together (bursts of every client's request once per interval). Starting
+# ceil(rate/1000) clients per millisecond (-r, --rate-period 1ms; -n instead of -D) spreads
+# their phases over the interval. h2load times a request from when it is sent: a request held
+# back behind a slow one on its connection is not counted as waiting (coordinated omission),
+# so clients get a 20 ms interval and the report shows the achieved rate beside the offered.
+FIXED_FRACTIONS=${BENCH_FIXED_FRACTIONS-"0.5 0.8"}
+FIXED_INTERVAL_MS=20
+
+latency_stats() {  # latency_stats H2LOAD_LOG: "achieved_rps p50 p99 p99.9 errors" (ms)
+  # The first and last 0.25 s (clients starting and finishing) are left out.
+  python3 - "$1" <<'PY' 2>/dev/null || echo "nan nan nan nan 0"
+import math, sys
+rows = []
+for line in open(sys.argv[1]):
+    f = line.split("\t")
+    if len(f) >= 3:
+        rows.append((int(f[0]), int(f[1]), int(f[2])))
+first = min(r[0] for r in rows); last = max(r[0] for r in rows)
+lo, hi = first + 250_000, last - 250_000
+if hi <= lo:
+    lo, hi = first, last + 1
+kept = [r for r in rows if lo <= r[0] < hi]
+d = sorted(r[2] for r in kept if r[1] == 200)
+def pct(p):  # nearest rank, in ms
+    return d[max(0, math.ceil(len(d) * p / 100) - 1)] / 1000 if d else math.nan
+errors = len(kept) - len(d)  # non-200 answers and failed requests (status -1)
+print(f"{len(kept) / ((hi - lo) / 1e6):.0f} {pct(50):.3f} {pct(99):.3f} {pct(99.9):.3f} {errors}")
+PY
+}
+
+fixed_rate_run() {  # fixed_rate_run ROUND VARIANT FRACTION RATE PEER: appends to fixed.tsv
+  local round=$1 variant=$2 fraction=$3 rate=$4 peer=$5 log clients per_ms pid t0 t1 cpu_us
+  local achieved p50 p99 p999 errors
+  log="$WORK/h2load/$variant.$fraction.$peer.$round"
+  clients=$(( rate * FIXED_INTERVAL_MS / 1000 ))
+  (( clients < 10 )) && clients=10
+  per_ms=$(( (rate + 999) / 1000 ))
+  (( per_ms > clients )) && per_ms=$clients
+  pid=$(work_pid "$peer")
+  t0=$(cpu_ticks "$pid")
+  timeout $(( DURATION * 3 + 10 )) taskset -c "$LOAD_CPU" h2load --h1 -t1 -c "$clients" \
+    --rps "$(awk -v r="$rate" -v c="$clients" 'BEGIN { printf "%.4f", r / c }')" \
+    -r "$per_ms" --rate-period 1ms -n $(( rate * DURATION )) --log-file="$log.tsv" \
+    "${PEER_URL[$peer]}${SCEN_PATH[redis]}" >"$log.txt" 2>&1
+  t1=$(cpu_ticks "$pid")
+  # The proxy's CPU per request: at a fixed rate a worker finds fewer requests per wake-up
+  # than at saturation, so this can be above the saturated figure.
+  cpu_us=$(awk -v a="$t0" -v b="$t1" -v n="$(cat "$log.tsv" 2>/dev/null | wc -l)" -v hz="$CLK_TCK" \
+    'BEGIN { if (a == "nan" || b == "nan" || n == 0) print "nan"; else printf "%.2f", (b - a) * 1e6 / hz / n }')
+  read -r achieved p50 p99 p999 errors <<<"$(latency_stats "$log.tsv")"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$variant" "$fraction" "$peer" \
+    "$rate" "$achieved" "$p50" "$p99" "$p999" "$errors" "$cpu_us" >>"$WORK/fixed.tsv"
+  printf 'bench: round %s fixed %-6s x%s %-26s offered %6s achieved %6s req/s  p50 %6s  p99 %6s  p99.9 %6s ms  errors %s  cpu %s us/req\n' \
+    "$round" "$variant" "$fraction" "$peer" "$rate" "$achieved" "$p50" "$p99" "$p999" "$errors" "$cpu_us"
+}
+
+median_rps() {  # median_rps PEER: median saturated req/s of PEER in results.tsv (integer, or empty)
+  awk -F'\t' -v p="$1" '$2 == "redis" && $3 == p && $4 != "nan" { print $4 }' "$WORK/results.tsv" |
+    sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%d", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+redis_fixed_rate() {  # runs after the saturated rounds; writes fixed.tsv (or the reason in fixed.na)
+  : >"$WORK/fixed.tsv"
+  [[ " ${SCENARIOS[*]} " == *" redis "* && -n $FIXED_FRACTIONS ]] || return 0
+  if ! command -v h2load >/dev/null; then
+    echo "h2load not found (scripts/install-deps.sh --bench installs nghttp2-client)" >"$WORK/fixed.na"
+    echo "bench: h2load not found; fixed-rate latency reported as n/a" >&2
+    return 0
+  fi
+  mkdir -p "$WORK/h2load"
+  local variant base fraction rate peer round i n peers
+  declare -A group_peers=([1node]="gatehouse-rl-redis gatehouse-rl-local gatehouse-no-plugin"
+                          [2nodes]="gatehouse-rl-redis-2nodes gatehouse-rl-local-2nodes")
+  for (( round = 1; round <= ROUNDS; round++ )); do
+    for variant in 1node 2nodes; do
+      read -r -a peers <<<"${group_peers[$variant]}"
+      base=$(median_rps "${peers[0]}")
+      [[ -n $base ]] || continue
+      for fraction in $FIXED_FRACTIONS; do
+        rate=$(awk -v b="$base" -v f="$fraction" 'BEGIN { printf "%d", b * f }')
+        n=${#peers[@]}
+        for (( i = 0; i < n; i++ )); do
+          peer=${peers[$(( (i + round) % n ))]}
+          [[ -n ${PEER_URL[$peer]:-} ]] && kill -0 "${PEER_PID[$peer]}" 2>/dev/null || continue
+          fixed_rate_run "$round" "$variant" "$fraction" "$rate" "$peer"
+        done
+      done
+    done
+  done
+}
+
+redis_fixed_rate_report() {  # markdown section for fixed.tsv (nothing when scenario redis did not run)
+  [[ " ${SCENARIOS[*]} " == *" redis "* ]] || return 0
+  echo
+  echo "## Scenario redis at a fixed rate (h2load, open loop; medians over rounds)"
+  echo
+  if [[ -s $WORK/fixed.na || ! -s $WORK/fixed.tsv ]]; then
+    echo "n/a: $(cat "$WORK/fixed.na" 2>/dev/null || echo 'no fixed-rate run (BENCH_FIXED_FRACTIONS empty or no policy-redis req/s)')"
+    return 0
+  fi
+  python3 - "$WORK/fixed.tsv" <<'PY'
+import math, statistics, sys
+data, order = {}, []
+for line in open(sys.argv[1]):
+    rnd, variant, frac, peer, offered, achieved, p50, p99, p999, errors, cpu = line.rstrip("\n").split("\t")
+    key = (variant, frac, peer)
+    if key not in data:
+        order.append(key)
+        data[key] = {"offered": [], "achieved": [], "p50": [], "p99": [], "p999": [], "cpu": [], "errors": 0}
+    d = data[key]
+    if achieved != "nan" and p99 != "nan":
+        for k, v in (("offered", offered), ("achieved", achieved), ("p50", p50), ("p99", p99), ("p999", p999)):
+            d[k].append(float(v))
+    if cpu != "nan":
+        d["cpu"].append(float(cpu))
+    d["errors"] += int(errors)
+med = lambda xs: statistics.median(xs) if xs else math.nan
+fmt = lambda x, spec: "n/a" if math.isnan(x) else format(x, spec)
+print("Offered rate = fraction × policy redis's saturated req/s above (one node, two nodes).")
+print("Latency is from h2load's per-request log, first and last 0.25 s of each run left out.\n")
+print("| variant | load | peer | offered req/s | achieved req/s | p50 (ms) | p99 (ms) | p99.9 (ms) | proxy CPU (µs/request) | runs | errors |")
+print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+for variant, frac, peer in sorted(order, key=lambda k: (k[0], float(k[1]), order.index(k))):
+    d = data[(variant, frac, peer)]
+    print(f"| {variant} | {float(frac):.0%} | {peer} | {fmt(med(d['offered']), ',.0f')} | {fmt(med(d['achieved']), ',.0f')} "
+          f"| {fmt(med(d['p50']), '.2f')} | {fmt(med(d['p99']), '.2f')} | {fmt(med(d['p999']), '.2f')} "
+          f"| {fmt(med(d['cpu']), '.1f')} | {len(d['p99'])} | {d['errors']} |")
+print("\nAdded by Redis (policy redis − policy local, difference of medians):\n")
+print("A run whose achieved rate falls short of the offered one measured an overloaded peer or")
+print("load generator, not Redis's share: `offered met` says whether both policies reached ≥ 97 %.\n")
+print("| variant | load | p50 (ms) | p99 (ms) | p99.9 (ms) | offered met |")
+print("|---|---|---:|---:|---:|---|")
+for variant in ("1node", "2nodes"):
+    suffix = "" if variant == "1node" else "-2nodes"
+    for frac in sorted({k[1] for k in order if k[0] == variant}, key=float):
+        r = data.get((variant, frac, "gatehouse-rl-redis" + suffix))
+        l = data.get((variant, frac, "gatehouse-rl-local" + suffix))
+        if not r or not l:
+            continue
+        diff = lambda k: med(r[k]) - med(l[k])
+        met = all(med(x["achieved"]) >= 0.97 * med(x["offered"]) for x in (r, l))
+        print(f"| {variant} | {float(frac):.0%} | {fmt(diff('p50'), '+.2f')} | {fmt(diff('p99'), '+.2f')} "
+              f"| {fmt(diff('p999'), '+.2f')} | {'yes' if met else 'no'} |")
+PY
+}
+
 # ---- wrk ----------------------------------------------------------------------------------
 to_ms() {  # wrk latency (e.g. 812.00us, 1.20ms, 2.01s) -> milliseconds
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0;
@@ -421,6 +575,8 @@ for peer in "${PEER_ORDER[@]}"; do
   fi
   printf '%s\t%s\n' "$peer" "$hwm" >>"$WORK/rss.tsv"
 done
+# After the peak RSS: the fixed-rate runs open hundreds of connections.
+redis_fixed_rate
 
 {
   echo "# Benchmark results"
@@ -436,6 +592,7 @@ done
     done
   done >"$WORK/subjects.tsv"
   summarize "$WORK/results.tsv" "$WORK/rss.tsv" "$WORK/subjects.tsv"
+  redis_fixed_rate_report
 } >"$WORK/latest.md"
 cp "$WORK/latest.md" "$RESULTS_DIR/latest.md"
 echo
