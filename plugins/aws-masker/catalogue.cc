@@ -98,10 +98,16 @@ bool ipv6_ok(std::string_view cand) {
   // inet_pton accepts only 8 groups (7 colons), 6 groups before a dotted IPv4 (6 colons
   // and a dot) or a "::" compression: MAC addresses (5 colons), the usual trigger in
   // describe-instances output, are refused here without the call.
-  const auto colons = std::count(cand.begin(), cand.end(), ':');
-  if (colons != 7 && cand.find("::") == std::string_view::npos &&
-      (colons != 6 || cand.find('.') == std::string_view::npos))
-    return false;
+  int colons = 0;
+  bool compressed = false, dotted = false;
+  for (std::size_t i = 0; i < cand.size(); ++i) {
+    if (cand[i] == ':') {
+      ++colons;
+      compressed = compressed || (i > 0 && cand[i - 1] == ':');
+    }
+    dotted = dotted || cand[i] == '.';
+  }
+  if (colons != 7 && !compressed && (colons != 6 || !dotted)) return false;
   char buf[46];
   std::memcpy(buf, cand.data(), cand.size());
   buf[cand.size()] = '\0';
