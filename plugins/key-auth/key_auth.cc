@@ -356,7 +356,7 @@ class KeyAuthFactory final : public plugin::Factory {
 
 void set_authenticated_consumer(Context& ctx, const config::Consumer* consumer, std::string_view credential_id) {
   ctx.consumer = consumer;
-  ctx.credential_id.assign(credential_id);
+  ctx.credential_id = credential_id;
   ctx.anonymous_consumer = credential_id.empty();
   // Runs for every authenticated request: one pass drops whatever the client sent under
   // these names (so it cannot forge them), then the values that apply are appended.

@@ -26,7 +26,8 @@ void register_key_auth(plugin::Registry& r);
 // ctx.anonymous_consumer, and the upstream headers X-Consumer-ID, X-Consumer-Custom-ID,
 // X-Consumer-Username, X-Credential-Identifier and X-Anonymous-Consumer (set to "true"
 // when `credential_id` is empty, i.e. the anonymous consumer), clearing those that do
-// not apply so a client cannot forge them.
+// not apply so a client cannot forge them. `consumer` and `credential_id` are kept by
+// reference: they must live as long as the request (the plugin's snapshot does).
 void set_authenticated_consumer(plugin::Context& ctx, const config::Consumer* consumer,
                                 std::string_view credential_id);
 

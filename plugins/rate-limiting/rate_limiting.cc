@@ -13,11 +13,13 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/this_coro.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include <array>
 #include <atomic>
 #include <charconv>
 #include <cmath>
+#include <span>
 #include <stdexcept>
 
 namespace gh::plugins {
@@ -51,33 +53,17 @@ struct period_limit {
   std::string configured_text;  // `configured` formatted once, not per request
 };
 
-// What access computed, for header_filter (Kong sets the headers on the response).
-// Names and values are views or numbers: nothing is allocated per request; header_filter
-// formats the numbers straight into the response headers.
+// What access computed, for header_filter (Kong sets the headers on the response): only
+// numbers. The names and the configured limits are the plugin's, and header_filter
+// formats the numbers straight into the response headers: nothing is allocated.
 struct request_state {
-  struct header {
-    std::string_view name;
-    std::string_view text;  // the configured limit (owned by the plugin), else empty:
-    int64_t number = 0;     // this number
-  };
-  std::array<header, 2 * rl::all_periods.size() + 4> headers{};
-  std::size_t count = 0;
-  void push(std::string_view name, std::string_view text, int64_t number = 0) {
-    headers[count++] = {name, text, number};
-  }
-  void apply(Headers& to) const {
-    for (std::size_t i = 0; i < count; ++i) {
-      const header& h = headers[i];
-      if (!h.text.empty()) {
-        to.set(h.name, h.text);
-        continue;
-      }
-      char buf[24];
-      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, h.number);
-      to.set(h.name, std::string_view(buf, static_cast<std::size_t>(end - buf)));
-    }
-  }
+  std::array<int64_t, rl::all_periods.size()> remaining{};  // per configured period
+  std::size_t best = 0;  // the most restrictive period: the RateLimit-* headers
+  int64_t reset_s = 0;
+  bool blocked = false;  // adds Retry-After
 };
+
+using spec_list = boost::container::small_vector<store::window_spec, rl::all_periods.size()>;
 
 class rate_limiting_plugin final : public plugin::Plugin {
  public:
@@ -102,7 +88,14 @@ class rate_limiting_plugin final : public plugin::Plugin {
       if (v == nullptr || !v->is_number()) continue;
       const double d = v->to_number<double>();
       periods_.push_back({p, d, saturating_int64(std::ceil(d)), fmt::format("{}", d)});
+      own_headers_.push_back(rl::limit_header(p));
+      own_headers_.push_back(rl::remaining_header(p));
     }
+    for (std::string_view n : {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"})
+      own_headers_.push_back(n);
+    key_prefix_.append(tagged_ ? "ratelimit:{" : "ratelimit:")
+        .append(route_id_).append(1, ':')
+        .append(service_id_).append(1, ':');
     const double sync_rate = get_number(c, "sync_rate", -1);
     if (tagged_ && sync_rate > 0 && store_) {
       counts_ = std::make_shared<rl::local_counts>(
@@ -119,8 +112,9 @@ class rate_limiting_plugin final : public plugin::Plugin {
 
  private:
   std::string_view identifier(const Context& ctx) const;
-  std::vector<store::window_spec> windows(std::string_view id, int64_t now_ms) const;
-  void fill_headers(const store::limit_result& r, bool blocked, request_state& out) const;
+  spec_list windows(std::string_view id, int64_t now_ms) const;
+  void record(const store::limit_result& r, bool blocked, request_state& out) const;
+  void apply(const request_state& st, Headers& to) const;
   void log_store_error(const boost::system::error_code& ec) const;
 
   limit_by by_;
@@ -137,7 +131,10 @@ class rate_limiting_plugin final : public plugin::Plugin {
   // policy redis: the key's identity part is a {hash tag}, so all periods of one client
   // live in one Cluster slot (one atomic script) and keys are equal on every topology.
   bool tagged_;
+  std::string key_prefix_;  // "ratelimit:<route_id>:<service_id>:" ("ratelimit:{..." tagged)
   std::vector<period_limit> periods_;
+  // The response headers header_filter sets (not Retry-After: only a refusal sends it).
+  std::vector<std::string_view> own_headers_;
   mutable std::atomic<int64_t> last_error_log_ms_{0};
   // sync_rate > 0: the node's local counts, pushed to Redis every sync_rate seconds.
   std::shared_ptr<rl::local_counts> counts_;
@@ -170,10 +167,8 @@ std::string_view rate_limiting_plugin::identifier(const Context& ctx) const {
   return id;
 }
 
-std::vector<store::window_spec> rate_limiting_plugin::windows(std::string_view id,
-                                                              int64_t now_ms) const {
-  std::vector<store::window_spec> out;
-  out.reserve(periods_.size());
+spec_list rate_limiting_plugin::windows(std::string_view id, int64_t now_ms) const {
+  spec_list out;
   for (const auto& p : periods_) {
     store::window_spec w;
     w.limit = p.limit;
@@ -181,12 +176,8 @@ std::vector<store::window_spec> rate_limiting_plugin::windows(std::string_view i
     // (policy redis: ratelimit:{<route_id>:<service_id>:<identifier>}:<date>:<period>);
     // sliding windows put "sliding" where the date is. Built by appends: this runs for
     // every request and period.
-    w.key.reserve(48 + route_id_.size() + service_id_.size() + id.size());
-    w.key.append(tagged_ ? "ratelimit:{" : "ratelimit:")
-        .append(route_id_).append(1, ':')
-        .append(service_id_).append(1, ':')
-        .append(id)
-        .append(tagged_ ? "}:" : ":");
+    w.key.reserve(key_prefix_.size() + id.size() + 32);
+    w.key.append(key_prefix_).append(id).append(tagged_ ? "}:" : ":");
     if (algorithm_ == store::window_algorithm::fixed) {
       const rl::period_window pw = rl::window_at(p.period, now_ms);
       char date[24];
@@ -204,14 +195,13 @@ std::vector<store::window_spec> rate_limiting_plugin::windows(std::string_view i
   return out;
 }
 
-void rate_limiting_plugin::fill_headers(const store::limit_result& r, bool blocked,
-                                        request_state& out) const {
+void rate_limiting_plugin::record(const store::limit_result& r, bool blocked,
+                                  request_state& out) const {
   // The most restrictive window: least remaining, ties to the longer period (Kong).
   std::size_t best = 0;
   for (std::size_t i = 0; i < periods_.size(); ++i) {
     const auto& w = r.windows[i];
-    out.push(rl::limit_header(periods_[i].period), periods_[i].configured_text);
-    out.push(rl::remaining_header(periods_[i].period), {}, w.remaining);
+    out.remaining[i] = w.remaining;
     if (i == 0) continue;
     const auto& b = r.windows[best];
     if (w.remaining < b.remaining ||
@@ -220,11 +210,36 @@ void rate_limiting_plugin::fill_headers(const store::limit_result& r, bool block
       best = i;
     }
   }
-  const int64_t reset_s = std::max<int64_t>(1, (r.windows[best].reset.count() + 999) / 1000);
-  out.push("RateLimit-Limit", periods_[best].configured_text);
-  out.push("RateLimit-Remaining", {}, r.windows[best].remaining);
-  out.push("RateLimit-Reset", {}, reset_s);
-  if (blocked) out.push("Retry-After", {}, reset_s);
+  out.best = best;
+  out.reset_s = std::max<int64_t>(1, (r.windows[best].reset.count() + 999) / 1000);
+  out.blocked = blocked;
+}
+
+void rate_limiting_plugin::apply(const request_state& st, Headers& to) const {
+  // Kong sets these headers, replacing what the upstream sent under the same names: one
+  // pass drops those, then the values are appended (no lookup per header).
+  to.remove_if([this](const HeaderField& f) {
+    const char c = static_cast<char>(f.name.empty() ? 0 : f.name[0] | 0x20);
+    if (c != 'x' && c != 'r') return false;
+    for (std::string_view n : own_headers_) {
+      if (iequals(f.name, n)) return true;
+    }
+    return false;
+  });
+  to.reserve(to.size() + 2 * periods_.size() + 4);
+  char buf[24];
+  auto number = [&buf](int64_t v) {
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string_view(buf, static_cast<std::size_t>(end - buf));
+  };
+  for (std::size_t i = 0; i < periods_.size(); ++i) {
+    to.add(rl::limit_header(periods_[i].period), periods_[i].configured_text);
+    to.add(rl::remaining_header(periods_[i].period), number(st.remaining[i]));
+  }
+  to.add("RateLimit-Limit", periods_[st.best].configured_text);
+  to.add("RateLimit-Remaining", number(st.remaining[st.best]));
+  to.add("RateLimit-Reset", number(st.reset_s));
+  if (st.blocked) to.add("Retry-After", number(st.reset_s));
 }
 
 void rate_limiting_plugin::log_store_error(const boost::system::error_code& ec) const {
@@ -240,7 +255,8 @@ void rate_limiting_plugin::log_store_error(const boost::system::error_code& ec) 
 boost::asio::awaitable<Flow> rate_limiting_plugin::access_async(Context& ctx) const {
   if (periods_.empty()) co_return Flow::next;
   const int64_t now = rl::wall_clock_ms();
-  const std::vector<store::window_spec> specs = windows(identifier(ctx), now);
+  const spec_list list = windows(identifier(ctx), now);
+  const std::span<const store::window_spec> specs(list.data(), list.size());
   store::Store* st = store_ ? store_.get() : ctx.store;
   // (No co_await inside ?: — GCC 12 miscompiles it.)
   store::result<store::limit_result> r(
@@ -280,19 +296,19 @@ boost::asio::awaitable<Flow> rate_limiting_plugin::access_async(Context& ctx) co
     }
     ctx.exit(error_code_, error_message_);
     if (!hide_client_headers_) {
-      request_state headers;
-      fill_headers(*r, true, headers);
-      headers.apply(ctx.exit_headers());
+      request_state st;
+      record(*r, true, st);
+      apply(st, ctx.exit_headers());
     }
     co_return Flow::respond;
   }
-  if (!hide_client_headers_) fill_headers(*r, false, ctx.state<request_state>(this));
+  if (!hide_client_headers_) record(*r, false, ctx.state<request_state>(this));
   co_return Flow::next;
 }
 
 void rate_limiting_plugin::header_filter(Context& ctx) const {
   if (auto* st = ctx.find_state<request_state>(this)) {
-    st->apply(ctx.resp.headers);
+    apply(*st, ctx.resp.headers);
   }
 }
 

@@ -116,13 +116,14 @@ json::object header_args(const Headers& headers) {
   json::object out;
   for (const auto& f : headers) {
     std::string name = to_lower(f.name);
+    std::string_view value = f.value;
     auto it = out.find(name);
     if (it == out.end()) {
-      out[name] = f.value;
+      out[name] = value;
     } else if (it->value().is_array()) {
-      it->value().as_array().emplace_back(f.value);
+      it->value().as_array().emplace_back(value);
     } else {
-      json::array a{it->value(), json::value(f.value)};
+      json::array a{it->value(), json::value(value)};
       it->value() = std::move(a);
     }
   }

@@ -16,7 +16,7 @@ std::string to_lower(std::string_view s) {
 
 std::optional<std::string_view> Headers::get(std::string_view name) const noexcept {
   for (const auto& f : fields_) {
-    if (iequals(f.name, name)) return std::string_view(f.value);
+    if (iequals(f.name, name)) return f.value.view();
   }
   return std::nullopt;
 }
@@ -38,7 +38,7 @@ void Headers::set(std::string_view name, std::string_view value) {
   auto it = std::find_if(fields_.begin(), fields_.end(),
                          [&](const HeaderField& f) { return iequals(f.name, name); });
   if (it == fields_.end()) {
-    fields_.push_back({std::string(name), std::string(value)});
+    add(name, value);
     return;
   }
   it->value.assign(value);
@@ -48,7 +48,9 @@ void Headers::set(std::string_view name, std::string_view value) {
 }
 
 void Headers::add(std::string_view name, std::string_view value) {
-  fields_.push_back({std::string(name), std::string(value)});
+  HeaderField& f = fields_.emplace_back();
+  f.name.assign(name);
+  f.value.assign(value);
 }
 
 std::size_t Headers::remove(std::string_view name) {

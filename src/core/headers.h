@@ -5,6 +5,7 @@
 // at that size. Names keep the case the peer sent; comparison ignores it.
 #pragma once
 
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,9 +26,80 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 std::string to_lower(std::string_view s);
 
+// The text of a header name or value. Up to `Inline` bytes live in the object itself, so
+// the usual fields (names up to 32 bytes such as X-RateLimit-Remaining-Minute, values up to
+// 48 such as a UUID) cost no allocation; longer text goes to the heap. Every proxied
+// request adds and copies fields, and std::string's 15-byte small buffer made most of the
+// plugins' fields allocate. Reads go through std::string_view.
+template <std::size_t Inline>
+class header_text {
+ public:
+  header_text() noexcept : size_(0) {}
+  explicit header_text(std::string_view s) : size_(0) { assign(s); }
+  header_text(const header_text& o) : size_(0) { assign(o.view()); }
+  header_text(header_text&& o) noexcept : size_(0) { take(o); }
+  header_text& operator=(const header_text& o) {
+    if (this != &o) assign(o.view());
+    return *this;
+  }
+  header_text& operator=(header_text&& o) noexcept {
+    if (this != &o) {
+      release();
+      take(o);
+    }
+    return *this;
+  }
+  ~header_text() { release(); }
+
+  void assign(std::string_view s) {
+    if (size_ > Inline) {  // rare: replacing long text (which `s` may view)
+      header_text copy(s);
+      *this = std::move(copy);
+    } else if (s.size() <= Inline) {
+      std::memmove(inline_, s.data(), s.size());  // `s` may view this object's own text
+      size_ = s.size();
+    } else {
+      heap_ = new char[s.size()];
+      std::memcpy(heap_, s.data(), s.size());
+      size_ = s.size();
+    }
+  }
+
+  const char* data() const noexcept { return size_ > Inline ? heap_ : inline_; }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  char operator[](std::size_t i) const noexcept { return data()[i]; }
+  const char* begin() const noexcept { return data(); }
+  const char* end() const noexcept { return data() + size_; }
+  std::string_view view() const noexcept { return {data(), size_}; }
+  operator std::string_view() const noexcept { return view(); }
+  friend bool operator==(const header_text& a, std::string_view b) noexcept {
+    return a.view() == b;
+  }
+
+ private:
+  void release() noexcept {
+    if (size_ > Inline) delete[] heap_;
+    size_ = 0;
+  }
+  void take(header_text& o) noexcept {
+    // The whole union at a fixed size: a few register moves, whichever member is live.
+    std::memcpy(inline_, o.inline_, sizeof inline_);
+    size_ = o.size_;
+    o.size_ = 0;
+  }
+
+  std::size_t size_;
+  union {
+    char inline_[Inline];  // Inline >= sizeof(char*): copying it copies heap_ too
+    char* heap_;
+  };
+  static_assert(Inline >= sizeof(char*));
+};
+
 struct HeaderField {
-  std::string name;
-  std::string value;
+  header_text<32> name;
+  header_text<48> value;
 };
 
 class Headers {

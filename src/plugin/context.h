@@ -10,9 +10,13 @@
 #include "config/model.h"
 #include "core/headers.h"
 
+#include <boost/container/small_vector.hpp>
+
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,7 +69,9 @@ class Context {
 
   // Set by an auth plugin; flows to later plugins, upstream headers, logs and metrics.
   const config::Consumer* consumer = nullptr;
-  std::string credential_id;
+  // Views the credential id held by the auth plugin, which lives in the config snapshot
+  // that the request pins: not copied per request.
+  std::string_view credential_id;
   bool anonymous_consumer = false;
   std::vector<std::string> authenticated_groups;  // from acl entities of the consumer
 
@@ -88,31 +94,53 @@ class Context {
   Headers& exit_headers() noexcept { return exit_headers_; }
 
   // Per-request state of one plugin instance, created on first use and destroyed with
-  // the context. T must be default-constructible.
+  // the context. T must be default-constructible. A small state is placed in the
+  // context's own storage (no allocation: the usual chain keeps a few states of tens of
+  // bytes each), a larger one on the heap.
   template <class T>
   T& state(const Plugin* owner) {
-    for (auto& s : states_) {
-      if (s.owner == owner) return *static_cast<T*>(s.ptr.get());
+    if (T* found = find_state<T>(owner)) return *found;
+    void* room = inline_room(sizeof(T), alignof(T));
+    T* obj;
+    void (*destroy)(void*);
+    if (room != nullptr) {
+      obj = new (room) T();
+      destroy = [](void* p) { static_cast<T*>(p)->~T(); };
+    } else {
+      obj = new T();
+      destroy = [](void* p) { delete static_cast<T*>(p); };
     }
-    auto* obj = new T();
-    states_.push_back({owner, std::unique_ptr<void, void (*)(void*)>(
-                                  obj, [](void* p) { delete static_cast<T*>(p); })});
+    states_.push_back({owner, obj, destroy});
     return *obj;
   }
   template <class T>
   T* find_state(const Plugin* owner) noexcept {
     for (auto& s : states_) {
-      if (s.owner == owner) return static_cast<T*>(s.ptr.get());
+      if (s.owner == owner) return static_cast<T*>(s.ptr);
     }
     return nullptr;
+  }
+  ~Context() {
+    for (auto it = states_.rbegin(); it != states_.rend(); ++it) it->destroy(it->ptr);
   }
 
  private:
   struct StateSlot {
     const Plugin* owner;
-    std::unique_ptr<void, void (*)(void*)> ptr;
+    void* ptr;
+    void (*destroy)(void*);
   };
-  std::vector<StateSlot> states_;
+  // Room for `size` bytes aligned to `align` in inline_states_, or nullptr when full.
+  void* inline_room(std::size_t size, std::size_t align) noexcept {
+    std::size_t at = (inline_used_ + align - 1) & ~(align - 1);
+    if (align > alignof(std::max_align_t) || at + size > sizeof(inline_states_)) return nullptr;
+    inline_used_ = at + size;
+    return inline_states_ + at;
+  }
+
+  boost::container::small_vector<StateSlot, 4> states_;
+  alignas(std::max_align_t) std::byte inline_states_[256];
+  std::size_t inline_used_ = 0;
   int exit_status_ = 0;
   std::string exit_body_;
   Headers exit_headers_;

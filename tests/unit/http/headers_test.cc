@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace {
 
 TEST(Headers, LookupIgnoresCaseAndKeepsOriginalName) {
@@ -45,6 +47,40 @@ TEST(Headers, GetAllKeepsArrivalOrder) {
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0], "a");
   EXPECT_EQ(all[1], "b");
+}
+
+}  // namespace
+
+namespace {
+
+// Fields up to the inline size and beyond it behave alike: the storage is invisible.
+TEST(HeaderText, ShortAndLongTextSurviveCopyMoveAndVectorGrowth) {
+  const std::string long_value(300, 'v');
+  gh::Headers h;
+  h.add("X-Credential-Identifier", "123e4567-e89b-12d3-a456-426614174000");
+  h.add("X-A-Very-Long-Header-Name-Beyond-Thirty-Two-Bytes", long_value);
+  for (int i = 0; i < 40; ++i) h.add("X-" + std::to_string(i), std::to_string(i));  // grows
+  gh::Headers copy = h;
+  gh::Headers moved = std::move(h);
+  for (const gh::Headers* x : {&copy, &moved}) {
+    EXPECT_EQ(x->get("x-credential-identifier").value(), "123e4567-e89b-12d3-a456-426614174000");
+    EXPECT_EQ(x->get("x-a-very-long-header-name-beyond-thirty-two-bytes").value(), long_value);
+    EXPECT_EQ(x->get("x-39").value(), "39");
+    EXPECT_EQ(x->size(), 42u);
+  }
+}
+
+TEST(HeaderText, SetAcceptsAViewOfItsOwnValueAndSwitchesBetweenShortAndLong) {
+  gh::Headers h;
+  h.add("A", std::string(100, 'x'));
+  h.set("A", h.get("A")->substr(0, 60));  // long -> long, from its own text
+  EXPECT_EQ(h.get("A").value(), std::string(60, 'x'));
+  h.set("A", h.get("A")->substr(50));  // long -> short, from its own text
+  EXPECT_EQ(h.get("A").value(), std::string(10, 'x'));
+  h.set("A", h.get("A")->substr(2));  // short -> short, overlapping
+  EXPECT_EQ(h.get("A").value(), std::string(8, 'x'));
+  h.set("A", std::string(70, 'y'));  // short -> long
+  EXPECT_EQ(h.get("A").value(), std::string(70, 'y'));
 }
 
 }  // namespace

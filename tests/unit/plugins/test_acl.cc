@@ -20,9 +20,9 @@ class Acl : public ::testing::Test {
     cfg.plugin_entities.push_back({"acls", "a3", "c-user", {{"group", "users"}}});
     request(ctx, "GET", "/");
   }
-  void login(int i, std::string cred = "cred") {
+  void login(int i, std::string_view cred = "cred") {  // cred: a literal (Context views it)
     ctx.consumer = &cfg.consumers[i];
-    ctx.credential_id = std::move(cred);
+    ctx.credential_id = cred;
   }
   std::unique_ptr<plugin::Factory> factory = plugins::make_acl_factory();
   config::DeclarativeConfig cfg;
