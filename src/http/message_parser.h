@@ -1,19 +1,30 @@
-// A strict HTTP/1.1 message parser on top of Beast's basic_parser.
+// A strict HTTP/1.1 message parser for the proxy path (requests from clients, responses
+// from upstreams).
 //
-// Beast does the tokenising, chunked decoding and limits; this class keeps the head in a
-// gh::Headers (no Beast fields container) and adds the checks a proxy needs so that a
-// request can never mean two different things to us and to the upstream: exactly one
-// Content-Length, Transfer-Encoding only as a lone "chunked", no obs-fold, no chunked
-// HTTP/1.0 request, a bounded number of fields. Body bytes are appended to `body`,
-// which the caller drains after each read; nothing else is buffered.
+// The head is parsed only once it is complete (up to the blank line) and in one pass, as
+// picohttpparser, HAProxy and nginx do: fields land in a gh::Headers in order, and the
+// checks a proxy needs so that a message can never mean two things to us and to the
+// next hop are made on the way — exactly one Content-Length of digits only,
+// Transfer-Encoding in requests only as a lone "chunked", CRLF line endings only, no
+// obs-fold in requests (folds in responses are replaced by a space, RFC 9112 5.2), no
+// whitespace before a colon, no control bytes in names or values, bounded head size and
+// field count. The body (Content-Length, chunked, or up to the end of the connection for
+// a response without either) is appended to `body`, which the caller drains after each
+// put(); nothing else is buffered.
 //
-// Used by the proxy session (requests from clients, responses from upstreams).
+// Boost.Beast's basic_parser did this before: it cost ~850 instructions per field (a
+// third of a proxied request's user-space work) and needed three workarounds found by
+// fuzzing (an assertion on a split final chunk, limits and obs-fold checks that a head
+// arriving in segments slipped past). See docs/architecture.md.
+//
+// Errors are Beast's codes (boost::beast::http::error), so callers can tell need_more,
+// header_limit and body_limit from a refusal.
 #pragma once
 
 #include "core/headers.h"
 
 #include <boost/asio/buffer.hpp>
-#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include <cstdint>
@@ -23,15 +34,14 @@
 
 namespace gh::http {
 
-// True when the header block (up to and including the blank line) folds a line (obs-fold),
-// which RFC 9112 lets a proxy reject and which we always reject in requests.
+// True when the header block (up to and including the blank line) folds a line (obs-fold).
 bool has_obs_fold(std::string_view header_block) noexcept;
 
 // Why a message was refused, mapped by the caller to a status code.
 enum class parse_refusal { none, bad_request, header_too_large, too_many_fields, uri_too_long };
 
 template <bool is_request>
-class message_parser : public boost::beast::http::basic_parser<is_request> {
+class message_parser {
  public:
   explicit message_parser(std::size_t max_fields = 100) : max_fields_(max_fields) {
     headers.reserve(16);
@@ -53,97 +63,68 @@ class message_parser : public boost::beast::http::basic_parser<is_request> {
   std::string body;
 
   parse_refusal refusal() const noexcept { return refusal_; }
-  void refuse(parse_refusal r) noexcept { if (refusal_ == parse_refusal::none) refusal_ = r; }
+  void refuse(parse_refusal r) noexcept {
+    if (refusal_ == parse_refusal::none) refusal_ = r;
+  }
 
   // Checks that need the whole head (called by the session after the header is parsed).
   // Returns false and records a refusal when the message must be rejected.
   bool validate_head();
 
-  // basic_parser::put, refusing a request head that folds a line (obs-fold). Beast
-  // accepts folds (it joins the lines) and consumes every complete field line of a head
-  // that is still arriving, so a check on the whole head after the fact can miss a fold
-  // that came in an earlier segment. Beast consumes a field line only after seeing the
-  // byte that follows it, so checking each put() sees every fold. Found by tests/fuzz.
-  //
-  // It also holds back fewer than 5 bytes of a chunked body: Boost 1.81's parser asserts
-  // (and the build keeps assertions: abort) when a final chunk's "0\r\n" came in one
-  // call and the next brings fewer than 5 bytes (boostorg/beast#2861, fixed in 1.86). The
-  // rest of a valid chunked body is never shorter than "0\r\n\r\n", so waiting for 5
-  // bytes never stalls one. Found by tests/fuzz.
-  //
-  // And it counts the head across calls: Boost 1.81 applies header_limit to each call
-  // from where the previous one stopped, so a head sent in segments could grow past it.
-  template <class ConstBufferSequence>
-  std::size_t put(const ConstBufferSequence& buffers, boost::beast::error_code& ec) {
-    using base = boost::beast::http::basic_parser<is_request>;
-    if (this->is_header_done()) {
-      if (this->chunked() && !this->is_done() && boost::asio::buffer_size(buffers) < 5) {
-        ec = boost::beast::http::error::need_more;
-        return 0;
-      }
-      return base::put(buffers, ec);
-    }
-    if constexpr (is_request) {
-      if (head_folds(buffers)) {
-        refuse(parse_refusal::bad_request);
-        ec = boost::beast::http::error::bad_value;
-        return 0;
-      }
-    }
-    if (head_read_ >= head_limit_) {
-      ec = boost::beast::http::error::header_limit;
-      return 0;
-    }
-    base::header_limit(static_cast<std::uint32_t>(head_limit_ - head_read_));
-    auto used = base::put(buffers, ec);
-    head_read_ += used;
-    return used;
-  }
+  // Parses what it can of `bytes` and returns how many it used; the caller keeps the
+  // rest and calls again with more. A call that completes the head stops there, so the
+  // caller can look at the head before any body byte is taken. `ec` is need_more when
+  // more bytes are needed, another code when the message is refused.
+  std::size_t put(boost::asio::const_buffer bytes, boost::beast::error_code& ec);
+  // The connection ended: completes a response read to the end of the connection, or
+  // reports partial_message.
+  void put_eof(boost::beast::error_code& ec);
 
   // The limit on the whole head (start line and fields), however it arrives.
-  void header_limit(std::uint32_t v) {
-    head_limit_ = v;
-    boost::beast::http::basic_parser<is_request>::header_limit(v);
+  void header_limit(std::uint32_t v) noexcept { head_limit_ = v; }
+  // The limit on the decoded body (body_limit error past it).
+  void body_limit(std::uint64_t v) noexcept { body_limit_ = v; }
+  // Responses: the request was HEAD, so no body follows whatever the head announces.
+  void skip(bool v) noexcept { skip_body_ = v; }
+
+  bool is_header_done() const noexcept { return state_ != state::head; }
+  bool is_done() const noexcept { return state_ == state::done; }
+  bool chunked() const noexcept { return chunked_; }
+  // A response framed by the end of the connection.
+  bool need_eof() const noexcept { return state_ == state::until_eof; }
+  // Whether the connection can carry another message after this one.
+  bool keep_alive() const noexcept {
+    if (until_eof_) return false;
+    return version >= 11 ? !connection_close : connection_keep_alive && !connection_close;
   }
 
  private:
   using error_code = boost::beast::error_code;
-  using string_view = boost::beast::string_view;
-  void on_request_impl(boost::beast::http::verb, string_view method_str, string_view target_str,
-                       int version_num, error_code& ec) override;
-  void on_response_impl(int code, string_view reason, int version_num, error_code& ec) override;
-  void on_field_impl(boost::beast::http::field f, string_view name, string_view value,
-                     error_code& ec) override;
-  void on_header_impl(error_code& ec) override {}
-  void on_body_init_impl(boost::optional<std::uint64_t> const&, error_code&) override {}
-  std::size_t on_body_impl(string_view data, error_code& ec) override;
-  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, string_view data, error_code& ec) override;
-  void on_finish_impl(error_code&) override {}
+  enum class state { head, length, chunk_size, chunk_data, chunk_crlf, trailers, until_eof, done };
 
-  // Whether the head bytes in `buffers` (up to the blank line, if there) fold a line.
-  template <class ConstBufferSequence>
-  static bool head_folds(const ConstBufferSequence& buffers) {
-    std::string joined;
-    std::string_view bytes;
-    auto it = boost::asio::buffer_sequence_begin(buffers);
-    auto end = boost::asio::buffer_sequence_end(buffers);
-    if (it != end && std::next(it) == end) {
-      bytes = std::string_view(static_cast<const char*>(it->data()), it->size());
-    } else {
-      for (; it != end; ++it) joined.append(static_cast<const char*>(it->data()), it->size());
-      bytes = joined;
-    }
-    // Beast consumes whole lines, so the bytes start at a line; the head ends at the
-    // first empty line, which may be the very first one.
-    auto blank = bytes.starts_with("\r\n") ? 0 : bytes.find("\r\n\r\n");
-    return has_obs_fold(blank == std::string_view::npos ? bytes : bytes.substr(0, blank + 2));
-  }
+  std::size_t put_head(std::string_view in, error_code& ec);
+  bool parse_head(std::string_view head, error_code& ec);
+  bool parse_start_line(std::string_view line, error_code& ec);
+  bool on_field(std::string_view name, std::string_view value, error_code& ec);
+  void start_body(error_code& ec);
+  std::size_t put_body(std::string_view in, error_code& ec);
+  bool take_body(std::string_view data, error_code& ec);
+  bool fail(error_code& ec, error_code code, parse_refusal r = parse_refusal::bad_request);
 
   std::size_t max_fields_;
-  std::size_t head_limit_ = 8192;  // Beast's default
-  std::size_t head_read_ = 0;      // head bytes consumed by earlier calls
+  std::size_t head_limit_ = 8192;
+  std::uint64_t body_limit_ = is_request ? 1024 * 1024 : 8 * 1024 * 1024;  // as Beast
+  std::uint64_t body_read_ = 0;
+  std::uint64_t remaining_ = 0;  // Content-Length or current chunk bytes still to come
+  std::size_t trailer_bytes_ = 0;
+  std::size_t head_scanned_ = 0;  // head bytes already checked for line endings
   std::size_t content_length_fields_ = 0;
+  state state_ = state::head;
+  bool chunked_ = false;
+  bool until_eof_ = false;
+  bool skip_body_ = false;
+  bool start_line_done_ = false;
+  bool folded_ = false;  // a response head with obs-fold (joined before reading fields)
   bool bad_transfer_encoding_ = false;
   bool has_upgrade_header_ = false;
   parse_refusal refusal_ = parse_refusal::none;
@@ -151,6 +132,5 @@ class message_parser : public boost::beast::http::basic_parser<is_request> {
 
 using request_parser = message_parser<true>;
 using response_parser = message_parser<false>;
-
 
 }  // namespace gh::http

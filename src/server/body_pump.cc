@@ -47,7 +47,6 @@ asio::awaitable<boost::system::error_code> timed_write(asio::ip::tcp::socket& so
 
 template <bool R>
 bool body_pump::feed(http::message_parser<R>& p) {
-  p.eager(true);
   while (buffer_.size() > 0 && !p.is_done()) {
     beast::error_code ec;
     auto used = p.put(buffer_.data(), ec);

@@ -92,7 +92,6 @@ class session {
     const auto& s = w_.settings();
     p.header_limit(static_cast<std::uint32_t>(s.max_header_size));
     p.body_limit(s.max_body_size ? s.max_body_size : std::numeric_limits<uint64_t>::max());
-    p.eager(false);
     bool first = true;
     for (;;) {
       if (buf_.size() > 0) {

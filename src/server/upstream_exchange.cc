@@ -503,7 +503,6 @@ class exchange {
       auto& rp = *rp_;
       rp.header_limit(64 * 1024);
       rp.body_limit(std::numeric_limits<uint64_t>::max());
-      rp.eager(false);
       if (plan_.head_only) rp.skip(true);
       while (!rp.is_header_done()) {
         if (ubuf.size() > 0) {

@@ -2,10 +2,11 @@
 //
 // read_messages() does what src/server/proxy_session.cc (read_head) and body_pump.cc
 // (feed) do with a client connection, and what upstream_exchange.cc (read_response_head)
-// does with an upstream one: header and body limits, head validation, then the body with eager parsing, message after message while the
-// connection stays alive. The bytes arrive in segments of the fuzzer's choosing, as TCP
-// delivers them. The result lists what the proxy would have made of each message, so a
-// target can check the smuggling rules on it and compare two segmentations.
+// does with an upstream one: header and body limits, head validation, then the body,
+// message after message while the connection stays alive. The bytes arrive in segments
+// of the fuzzer's choosing, as TCP delivers them. The result lists what the proxy would
+// have made of each message, so a target can check the smuggling rules on it and compare
+// two segmentations.
 #pragma once
 
 #include "http/message_parser.h"
@@ -81,7 +82,6 @@ void record_head(http::message_parser<R>& p, message_outcome& o) {
 // body_pump::feed: false when the parser refused the body.
 template <bool R>
 bool feed_body(http::message_parser<R>& p, std::string& buf, boost::beast::error_code& ec) {
-  p.eager(true);
   while (!buf.empty() && !p.is_done()) {
     ec = {};
     auto used = p.put(boost::asio::buffer(buf), ec);
@@ -130,7 +130,6 @@ inline std::vector<message_outcome> read_requests(segmented_socket sock, const s
     http::request_parser p(lim.max_fields);
     p.header_limit(static_cast<std::uint32_t>(lim.max_header_size));
     p.body_limit(lim.max_body_size ? lim.max_body_size : std::numeric_limits<uint64_t>::max());
-    p.eager(false);
     message_outcome o;
     int refused = -1;  // -1: reading
     while (refused < 0) {
@@ -184,7 +183,6 @@ inline std::vector<message_outcome> read_responses(segmented_socket sock, const 
       rp.emplace(200);
       rp->header_limit(64 * 1024);
       rp->body_limit(std::numeric_limits<uint64_t>::max());
-      rp->eager(false);
       if (lim.head_only) rp->skip(true);
       while (!rp->is_header_done()) {
         if (!buf.empty()) {

@@ -24,7 +24,6 @@ struct parsed {
 // Feeds `text` in one piece (or byte by byte) like the proxy does.
 parsed parse_request(const std::string& text, bool byte_by_byte = false) {
   request_parser p;
-  p.eager(true);
   parsed out;
   boost::beast::error_code ec;
   std::string pending;
@@ -55,6 +54,17 @@ parsed parse_request(const std::string& text, bool byte_by_byte = false) {
   out.body = p.body;
   out.done = p.is_done();
   return out;
+}
+
+// Calls put() until the bytes are used up, the message is done or the parser stops, as
+// the proxy's read loops do (a put() that completes the head stops there).
+template <class Parser>
+std::size_t put_all(Parser& p, std::string_view bytes, boost::beast::error_code& ec) {
+  std::size_t used = 0;
+  do {
+    used += p.put(boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+  } while (!ec && used < bytes.size() && !p.is_done());
+  return used;
 }
 
 TEST(MessageParser, PlainGetIsAcceptedWithHeadersInOrder) {
@@ -161,8 +171,7 @@ TEST(MessageParser, ResponseWithChunkedAndOtherCodingsIsAccepted) {
   response_parser p;
   boost::beast::error_code ec;
   std::string res = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
-  p.eager(true);
-  p.put(boost::asio::buffer(res), ec);
+  EXPECT_EQ(put_all(p, res, ec), res.size());
   EXPECT_FALSE(ec);
   EXPECT_TRUE(p.validate_head());
   EXPECT_EQ(p.status, 200);
@@ -223,7 +232,6 @@ TEST(MessageParser, ResponseObsFoldIsJoinedNotRefused) {
 // assertion in Boost 1.81's chunk parser (boostorg/beast#2861).
 TEST(MessageParser, FinalChunkSplitAcrossSegmentsCompletesTheBody) {
   request_parser p;
-  p.eager(true);
   std::string buf;
   boost::beast::error_code ec;
   for (std::string segment : {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
@@ -256,14 +264,13 @@ TEST(MessageParser, ResponseStatusBelow100IsRefused) {
 // folded head line (a valid request refused only when split that way).
 TEST(MessageParser, BodyBytesAfterASplitHeadAreNotTakenForAFold) {
   request_parser p;
-  p.eager(true);
   std::string buf = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r";
   boost::beast::error_code ec;
   buf.erase(0, p.put(boost::asio::buffer(buf), ec));
   ASSERT_EQ(ec, boost::beast::http::error::need_more);
   buf += "\nab\r\n cdef";
   ec = {};
-  p.put(boost::asio::buffer(buf), ec);
+  put_all(p, buf, ec);
   EXPECT_FALSE(ec) << ec.message();
   EXPECT_TRUE(p.is_done());
   EXPECT_EQ(p.body, "ab\r\n cdef");
@@ -290,6 +297,106 @@ TEST(MessageParser, HeadLimitCountsTheWholeHeadAcrossSegments) {
   }
   EXPECT_EQ(ec, boost::beast::http::error::header_limit);
   EXPECT_FALSE(p.is_header_done());
+}
+
+// Feeds a response in two pieces split at `at` (both pieces kept by the caller, as the
+// proxy's read loop keeps unconsumed bytes) and returns the parser after the last put.
+response_parser parse_response_split(const std::string& res, std::size_t at, boost::beast::error_code& ec) {
+  response_parser p;
+  std::string buf = res.substr(0, at);
+  buf.erase(0, put_all(p, buf, ec));
+  if (ec == boost::beast::http::error::need_more) ec = {};
+  if (ec) return p;
+  buf += res.substr(at);
+  put_all(p, buf, ec);
+  return p;
+}
+
+TEST(MessageParser, ResponseObsFoldIsJoinedTheSameWhereverTheBytesSplit) {
+  std::string res = "HTTP/1.1 200 OK\r\nX-A: 1\r\n\t 2\r\nContent-Length: 2\r\n\r\nok";
+  for (std::size_t at = 1; at < res.size(); ++at) {
+    boost::beast::error_code ec;
+    auto p = parse_response_split(res, at, ec);
+    ASSERT_FALSE(ec) << "split at " << at << ": " << ec.message();
+    EXPECT_EQ(p.headers.get("x-a").value_or(""), "1 2") << "split at " << at;
+    EXPECT_EQ(p.body, "ok") << "split at " << at;
+  }
+}
+
+TEST(MessageParser, BareLineFeedIsRefusedWithoutWaitingForMore) {
+  request_parser p;
+  boost::beast::error_code ec;
+  std::string req = "GET / HTTP/1.1\nHost: x\n";  // no blank line yet: Beast waited here
+  p.put(boost::asio::buffer(req), ec);
+  EXPECT_EQ(ec, boost::beast::http::error::bad_line_ending);
+}
+
+TEST(MessageParser, RequestLineIsReadAsSoonAsItIsWhole) {
+  request_parser p;
+  p.header_limit(64);
+  boost::beast::error_code ec;
+  std::string req = "GET /a HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(80, 'a');
+  p.put(boost::asio::buffer(req), ec);
+  EXPECT_EQ(ec, boost::beast::http::error::header_limit);
+  EXPECT_EQ(p.method, "GET");  // the session answers 431, not 414
+  request_parser q;
+  q.header_limit(64);
+  std::string line = "GET /" + std::string(80, 'a');
+  q.put(boost::asio::buffer(line), ec);
+  EXPECT_EQ(ec, boost::beast::http::error::header_limit);
+  EXPECT_TRUE(q.method.empty());  // 414
+  request_parser v;
+  std::string h2 = "GET / HTTP/2.0\r\n";
+  v.put(boost::asio::buffer(h2), ec);
+  EXPECT_EQ(ec, boost::beast::http::error::bad_version);
+}
+
+TEST(MessageParser, TrailersAreCheckedAndDropped) {
+  auto ok = parse_request("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "3;name=v\r\nabc\r\n0\r\nX-T: 1\r\n\r\n");
+  EXPECT_TRUE(ok.header_ok);
+  EXPECT_TRUE(ok.done);
+  EXPECT_EQ(ok.body, "abc");
+  const std::vector<std::string> bad_bodies = {
+      "0\r\nX T: 1\r\n\r\n", "0\r\nX-T: a\x01\r\n\r\n", "0\r\nX-T: 1\n\r\n",  // trailers
+      "3 x\r\nabc\r\n0\r\n\r\n", std::string(5000, '1')};                     // chunk-size lines
+  for (const auto& bad : bad_bodies) {
+    auto r = parse_request("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + bad);
+    EXPECT_FALSE(r.done) << bad.substr(0, 20);
+  }
+}
+
+TEST(MessageParser, ResponseBodyFraming) {
+  boost::beast::error_code ec;
+  // No length: read to the end of the connection, which then cannot be reused.
+  auto eof = parse_response_split("HTTP/1.1 200 OK\r\n\r\nall of it", 10, ec);
+  ASSERT_FALSE(ec);
+  EXPECT_TRUE(eof.need_eof());
+  EXPECT_FALSE(eof.keep_alive());
+  eof.put_eof(ec);
+  EXPECT_FALSE(ec);
+  EXPECT_TRUE(eof.is_done());
+  EXPECT_EQ(eof.body, "all of it");
+  // 204 and 304 never have a body; nor has the answer to HEAD.
+  for (std::string res : {"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
+                          "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n"}) {
+    response_parser p;
+    p.put(boost::asio::buffer(res), ec);
+    EXPECT_FALSE(ec);
+    EXPECT_TRUE(p.is_done()) << res;
+  }
+  response_parser head;
+  head.skip(true);
+  std::string res = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+  head.put(boost::asio::buffer(res), ec);
+  EXPECT_TRUE(head.is_done());
+  EXPECT_TRUE(head.keep_alive());
+  // A body cut short is an error at the end of the connection.
+  response_parser cut;
+  std::string part = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab";
+  put_all(cut, part, ec);
+  cut.put_eof(ec);
+  EXPECT_EQ(ec, boost::beast::http::error::partial_message);
 }
 
 }  // namespace
