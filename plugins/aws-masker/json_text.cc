@@ -429,22 +429,23 @@ __attribute__((target("popcnt"))) std::size_t block_cursor::raw(std::size_t deco
   // at or before it.
   while (block_ + 1 < b_.decoded_start.size() && b_.decoded_start[block_ + 1] <= decoded)
     ++block_;
-  std::size_t k = decoded - b_.decoded_start[block_];
-  uint64_t kept = ~b_.removed[block_];
-  std::size_t pos = block_ * 64;
-  for (auto in_byte = static_cast<std::size_t>(__builtin_popcountll(kept & 0xff)); k >= in_byte;
-       in_byte = static_cast<std::size_t>(__builtin_popcountll(kept & 0xff))) {
-    k -= in_byte;
-    kept >>= 8;
-    pos += 8;
-  }
-  for (; k > 0; --k) kept &= kept - 1;
-  pos += static_cast<std::size_t>(__builtin_ctzll(kept));
+  // The k-th kept byte of the block: the least p with p = k + (backslashes before p),
+  // found by iterating from p = k (backslashes are sparse: two or three steps), then one
+  // further if p itself is a backslash (never two in a row).
+  const std::size_t k = decoded - b_.decoded_start[block_];
+  const uint64_t removed = b_.removed[block_];
+  auto before = [removed](std::size_t p) {
+    return static_cast<std::size_t>(__builtin_popcountll(removed & ((uint64_t{1} << p) - 1)));
+  };
+  std::size_t p = k;
+  for (std::size_t next = k + before(p); next != p; next = k + before(p)) p = next;
+  if ((removed >> p & 1u) != 0) ++p;
+  std::size_t pos = block_ * 64 + p;
   // The byte after a removed backslash is an escape's decoded byte: the escape begins at the
   // backslash.
-  const std::size_t before = pos - 1;
-  const bool escaped = pos > 0 && (b_.removed[before / 64] >> (before % 64) & 1u) != 0;
-  return escaped ? before : pos;
+  const std::size_t prev = pos - 1;
+  const bool escaped = pos > 0 && (b_.removed[prev / 64] >> (prev % 64) & 1u) != 0;
+  return escaped ? prev : pos;
 }
 #else
 bool unescape_blocks(std::string_view, std::string&, block_offsets&) { return false; }
