@@ -101,16 +101,21 @@ class rate_limiting_plugin final : public plugin::Plugin {
       counts_ = std::make_shared<rl::local_counts>(
           store_, std::chrono::milliseconds(std::llround(sync_rate * 1000)));
     }
+    sync_ = store_ && !counts_ && store_->limits_without_waiting();
   }
   ~rate_limiting_plugin() override {
     if (counts_) counts_->retire();  // its loop pushes the pending hits once more
   }
 
-  bool waits() const noexcept override { return true; }
+  bool waits() const noexcept override { return !sync_; }
+  Flow access(Context& ctx) const override;
   boost::asio::awaitable<Flow> access_async(Context& ctx) const override;
   void header_filter(Context& ctx) const override;
 
  private:
+  // The verdict on the store's answer: the 429 (with headers) or the state for
+  // header_filter; a store error passes or fails by fault_tolerant.
+  Flow decide(Context& ctx, const store::result<store::limit_result>& r) const;
   std::string_view identifier(const Context& ctx) const;
   spec_list windows(std::string_view id, int64_t now_ms) const;
   void record(const store::limit_result& r, bool blocked, request_state& out) const;
@@ -138,6 +143,9 @@ class rate_limiting_plugin final : public plugin::Plugin {
   mutable std::atomic<int64_t> last_error_log_ms_{0};
   // sync_rate > 0: the node's local counts, pushed to Redis every sync_rate seconds.
   std::shared_ptr<rl::local_counts> counts_;
+  // The store answers without waiting (embedded, policy local): access runs as a plain
+  // call, with no coroutine frame and no await per request.
+  bool sync_ = false;
 };
 
 std::string_view rate_limiting_plugin::identifier(const Context& ctx) const {
@@ -273,12 +281,24 @@ boost::asio::awaitable<Flow> rate_limiting_plugin::access_async(Context& ctx) co
     r = co_await st->limit(specs, 1, algorithm_, now);
     if (counts_ && r) counts_->seed(specs, *r, now);
   }
+  co_return decide(ctx, r);
+}
+
+Flow rate_limiting_plugin::access(Context& ctx) const {
+  // Only when the store answers without waiting (waits() is false): see sync_.
+  if (periods_.empty()) return Flow::next;
+  const int64_t now = rl::wall_clock_ms();
+  const spec_list list = windows(identifier(ctx), now);
+  return decide(ctx, store_->limit_now({list.data(), list.size()}, 1, algorithm_, now));
+}
+
+Flow rate_limiting_plugin::decide(Context& ctx, const store::result<store::limit_result>& r) const {
   if (!r || r->windows.size() != periods_.size()) {
     log_store_error(r ? boost::system::errc::make_error_code(boost::system::errc::protocol_error)
                       : r.error());
-    if (fault_tolerant_) co_return Flow::next;
+    if (fault_tolerant_) return Flow::next;
     ctx.exit(500, "An unexpected error occurred");
-    co_return Flow::respond;
+    return Flow::respond;
   }
   if (!r->admitted) {
     if (events::enabled()) {
@@ -300,10 +320,10 @@ boost::asio::awaitable<Flow> rate_limiting_plugin::access_async(Context& ctx) co
       record(*r, true, st);
       apply(st, ctx.exit_headers());
     }
-    co_return Flow::respond;
+    return Flow::respond;
   }
   if (!hide_client_headers_) record(*r, false, ctx.state<request_state>(this));
-  co_return Flow::next;
+  return Flow::next;
 }
 
 void rate_limiting_plugin::header_filter(Context& ctx) const {

@@ -70,6 +70,16 @@ class Store {
                                                 int64_t cost, window_algorithm algorithm,
                                                 int64_t now_ms) = 0;
 
+  // limit() as a plain call, for a store that answers without waiting (embedded): a
+  // caller with nothing else to wait for then needs no coroutine frame and no await per
+  // request (rate-limiting's policy local). Only when limits_without_waiting() is true.
+  virtual bool limits_without_waiting() const noexcept { return false; }
+  virtual result<limit_result> limit_now(std::span<const window_spec> windows, int64_t cost,
+                                         window_algorithm algorithm, int64_t now_ms) {
+    (void)windows, (void)cost, (void)algorithm, (void)now_ms;
+    return boost::system::errc::make_error_code(boost::system::errc::operation_not_supported);
+  }
+
   // Fixed windows counted by the caller (rate-limiting's sync_rate: a node admits against
   // its local view and pushes what it admitted every interval): adds deltas[i] to the count
   // of windows[i] without checking limits (0 = only read) and returns every count after, in

@@ -79,8 +79,9 @@ class embedded_store final : public Store {
 
   // The same operations as plain calls, for code that is not a coroutine.
   result<int64_t> incr_now(std::string_view key, int64_t delta, milliseconds ttl);
+  bool limits_without_waiting() const noexcept override { return true; }
   result<limit_result> limit_now(std::span<const window_spec> windows, int64_t cost,
-                                 window_algorithm algorithm, int64_t now_ms);
+                                 window_algorithm algorithm, int64_t now_ms) override;
   std::optional<std::string> get_now(std::string_view key);
   result<void> set_now(std::string_view key, std::string_view value, milliseconds ttl);
   bool set_if_absent_now(std::string_view key, std::string_view value, milliseconds ttl);

@@ -98,15 +98,19 @@ struct rate_limiting_harness {
     return ctx;
   }
 
-  // Runs access (on an io_context, as a worker would), then header_filter when the
-  // request went on.
-  static Flow run(const plugin::Plugin& p, Context& ctx) {
+  // Runs access as the chain does (a coroutine on an io_context when the plugin waits, a
+  // plain call when its store answers at once), then header_filter when the request went on.
+  static Flow run(const plugin::Plugin& p, Context& ctx, bool force_async = false) {
     boost::asio::io_context io;
     Flow out = Flow::next;
-    boost::asio::co_spawn(
-        io, [&]() -> boost::asio::awaitable<void> { out = co_await p.access_async(ctx); },
-        boost::asio::detached);
-    io.run();
+    if (p.waits() || force_async) {
+      boost::asio::co_spawn(
+          io, [&]() -> boost::asio::awaitable<void> { out = co_await p.access_async(ctx); },
+          boost::asio::detached);
+      io.run();
+    } else {
+      out = p.access(ctx);
+    }
     if (out == Flow::next) {
       ctx.resp.status = 200;
       p.header_filter(ctx);
@@ -118,7 +122,7 @@ struct rate_limiting_harness {
 TEST(RateLimiting, AdmitsUpToTheLimitWithKongHeadersThenAnswers429) {
   rate_limiting_harness h;
   auto p = h.build(R"({"minute": 3, "hour": 10, "limit_by": "ip"})");
-  ASSERT_TRUE(p->waits());
+  EXPECT_FALSE(p->waits());  // the embedded store answers at once: a plain call
   for (int i = 0; i < 3; ++i) {
     auto ctx = h.request();
     ASSERT_EQ(h.run(*p, *ctx), Flow::next);
@@ -352,6 +356,26 @@ TEST(RateLimiting, TwoHundredConcurrentClientsGetExactlyOneHundredSuccesses) {
     return;
   }
   FAIL() << "every attempt straddled a minute boundary";
+}
+
+TEST(RateLimiting, PlainAndCoroutineAccessCountTheSameWindows) {
+  rate_limiting_harness h;
+  auto p = h.build(R"({"minute": 3, "limit_by": "ip"})");
+  ASSERT_FALSE(p->waits());
+  for (int i = 0; i < 3; ++i) {
+    auto ctx = h.request();
+    ASSERT_EQ(h.run(*p, *ctx, /*force_async=*/i == 1), Flow::next);
+    EXPECT_EQ(ctx->resp.headers.get("X-RateLimit-Remaining-Minute"), std::to_string(2 - i));
+  }
+  auto ctx = h.request();
+  EXPECT_EQ(h.run(*p, *ctx, /*force_async=*/true), Flow::respond);
+  EXPECT_EQ(ctx->exit_headers().get("X-RateLimit-Remaining-Minute"), "0");
+}
+
+TEST(RateLimiting, WaitsWhenItsStoreCannotAnswerAtOnce) {
+  rate_limiting_harness h;
+  auto p = h.build(R"({"minute": 3, "limit_by": "ip"})", std::make_shared<unreachable_store>());
+  EXPECT_TRUE(p->waits());
 }
 
 }  // namespace
