@@ -14,23 +14,24 @@ namespace gh::server {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 
-asio::awaitable<boost::system::error_code> timed_write(asio::ip::tcp::socket& socket,
-                                                       deadline_wheel::entry& timer,
-                                                       std::chrono::milliseconds timeout,
-                                                       std::span<const asio::const_buffer> buffers) {
-  timer.expires_after(timeout);
+bool write_now(asio::ip::tcp::socket& socket, std::span<const asio::const_buffer> buffers,
+               std::size_t& sent, boost::system::error_code& ec) noexcept {
   // A head, or a head with a small body, fits in the socket's send buffer: one sendmsg,
   // no trip through the reactor and no completion to schedule.
-  boost::system::error_code ec;
-  std::size_t sent = socket.write_some(buffers, ec);
-  if (!ec && sent == asio::buffer_size(buffers)) {
-    timer.clear();
-    co_return ec;
+  sent = socket.write_some(buffers, ec);
+  if (ec == asio::error::would_block) {
+    ec = {};
+    sent = 0;
+    return false;
   }
-  if (ec && ec != asio::error::would_block) {
-    timer.clear();
-    co_return ec;
-  }
+  return ec || sent == asio::buffer_size(buffers);
+}
+
+asio::awaitable<boost::system::error_code> write_rest(asio::ip::tcp::socket& socket,
+                                                      deadline_wheel::entry& timer,
+                                                      std::chrono::milliseconds timeout,
+                                                      std::span<const asio::const_buffer> buffers,
+                                                      std::size_t sent) {
   std::vector<asio::const_buffer> rest;
   for (const auto& b : buffers) {
     if (sent >= b.size()) {
@@ -40,9 +41,20 @@ asio::awaitable<boost::system::error_code> timed_write(asio::ip::tcp::socket& so
     rest.push_back(b + sent);
     sent = 0;
   }
-  auto [wec, n] = co_await asio::async_write(socket, rest, asio::as_tuple(asio::use_awaitable));
+  timer.expires_after(timeout);
+  auto [ec, n] = co_await asio::async_write(socket, rest, asio::as_tuple(asio::use_awaitable));
   timer.clear();
-  co_return wec;
+  co_return ec;
+}
+
+asio::awaitable<boost::system::error_code> timed_write(asio::ip::tcp::socket& socket,
+                                                       deadline_wheel::entry& timer,
+                                                       std::chrono::milliseconds timeout,
+                                                       std::span<const asio::const_buffer> buffers) {
+  std::size_t sent = 0;
+  boost::system::error_code ec;
+  if (write_now(socket, buffers, sent, ec)) co_return ec;
+  co_return co_await write_rest(socket, timer, timeout, buffers, sent);
 }
 
 template <bool R>

@@ -27,6 +27,18 @@ boost::asio::awaitable<boost::system::error_code> timed_write(
     boost::asio::ip::tcp::socket& socket, deadline_wheel::entry& timer,
     std::chrono::milliseconds timeout, std::span<const boost::asio::const_buffer> buffers);
 
+// timed_write in two halves, for the per-request writes: write_now() sends what the
+// kernel takes at once, with no coroutine frame; it returns true when nothing is left to
+// do (all sent, or the write failed: `ec`) and false when `sent` bytes went and the rest
+// must wait for write_rest().
+bool write_now(boost::asio::ip::tcp::socket& socket,
+               std::span<const boost::asio::const_buffer> buffers, std::size_t& sent,
+               boost::system::error_code& ec) noexcept;
+boost::asio::awaitable<boost::system::error_code> write_rest(
+    boost::asio::ip::tcp::socket& socket, deadline_wheel::entry& timer,
+    std::chrono::milliseconds timeout, std::span<const boost::asio::const_buffer> buffers,
+    std::size_t sent);
+
 class body_pump {
  public:
   body_pump(boost::asio::ip::tcp::socket& socket, deadline_wheel::entry& timer,

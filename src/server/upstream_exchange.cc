@@ -397,9 +397,13 @@ class exchange {
     co_return failure::connect;
   }
 
-  asio::awaitable<failure> write_upstream(std::span<const asio::const_buffer> bufs) {
-    auto ec = co_await timed_write(conn_->socket, conn_->timer,
-                                   milliseconds(ctx_.service->write_timeout), bufs);
+  // Writes to the upstream under its write timeout; with `sent`, the rest of a write
+  // that write_now() began.
+  asio::awaitable<failure> write_upstream(std::span<const asio::const_buffer> bufs,
+                                          std::optional<std::size_t> sent = std::nullopt) {
+    const milliseconds timeout(ctx_.service->write_timeout);
+    auto ec = sent ? co_await write_rest(conn_->socket, conn_->timer, timeout, bufs, *sent)
+                   : co_await timed_write(conn_->socket, conn_->timer, timeout, bufs);
     if (!ec) co_return failure::none;
     co_return conn_->timer.expired() ? failure::timeout : failure::reset;
   }
@@ -475,7 +479,12 @@ class exchange {
       }
       upstream_started_ = steady_clock::now();
       std::array<asio::const_buffer, 2> head{asio::buffer(io_.out), asio::buffer(ctx_.req.body)};
-      auto f = co_await write_upstream(std::span(head.data(), ctx_.req.body_buffered ? 2 : 1));
+      std::span<const asio::const_buffer> head_bufs(head.data(), ctx_.req.body_buffered ? 2 : 1);
+      std::size_t sent = 0;
+      boost::system::error_code wec;
+      auto f = failure::none;
+      if (!write_now(conn_->socket, head_bufs, sent, wec)) f = co_await write_upstream(head_bufs, sent);
+      else if (wec) f = failure::reset;
       if (f == failure::none && plan_.has_body && !ctx_.req.body_buffered && !plan_.websocket) {
         if (plan_.expect_continue && !co_await send_continue()) co_return failure::client;
         streamed = true;
@@ -712,8 +721,12 @@ asio::awaitable<exchange_outcome> exchange::relay_response(beast::flat_buffer& u
     }
     if (done && frame == framing::chunked) bufs[count++] = asio::buffer("0\r\n\r\n", 5);
     if (count) {
-      client_ok = !co_await timed_write(io_.client, io_.client_timer, send_timeout,
-                                        std::span(bufs.data(), count));
+      std::span<const asio::const_buffer> to_send(bufs.data(), count);
+      std::size_t sent = 0;
+      boost::system::error_code wec;
+      if (!write_now(io_.client, to_send, sent, wec))
+        wec = co_await write_rest(io_.client, io_.client_timer, send_timeout, to_send, sent);
+      client_ok = !wec;
       if (!client_ok) break;
     }
     ctx_.bytes_out += chunk.size();
