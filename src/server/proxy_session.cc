@@ -1,7 +1,7 @@
 #include "server/proxy_session.h"
 
-#include "http/message_parser.h"
 #include "core/read_readiness.h"
+#include "http/message_parser.h"
 #include "http/wire.h"
 #include "plugin/context.h"
 #include "server/request_log.h"
@@ -10,6 +10,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -23,7 +24,9 @@ namespace gh::server {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using asio::ip::tcp;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// Asynchronous operations awaited directly (deferred): no coroutine frame per I/O, which
+// use_awaitable would allocate for each read and write.
+constexpr auto use_tuple = asio::as_tuple(asio::deferred);
 // Bytes asked of the kernel per read of a request head.
 constexpr std::size_t kHeadRead = 8192;
 

@@ -11,10 +11,12 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -30,7 +32,9 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using asio::ip::tcp;
 using namespace std::chrono;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// Asynchronous operations awaited directly (deferred): no coroutine frame per I/O, which
+// use_awaitable would allocate for each read and write.
+constexpr auto use_tuple = asio::as_tuple(asio::deferred);
 
 asio::awaitable<bool> send_local_response(exchange_io& io, int status, std::string_view body,
                                           const Headers& extra, const std::string& request_id,
@@ -580,7 +584,8 @@ class exchange {
   plugin::Context& ctx_;
   router::route_match match_;
   request_plan plan_;
-  std::vector<const plugin::Plugin*> active_;
+  // The plugins that run for this request; inline for the usual few (no allocation).
+  boost::container::small_vector<const plugin::Plugin*, 8> active_;
   std::unique_ptr<upstream::connection> conn_;
   std::optional<http::response_parser> rp_;
   std::string key_;  // pool key of the current attempt
