@@ -3,6 +3,7 @@
 #include "core/read_readiness.h"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
@@ -42,7 +43,7 @@ asio::awaitable<boost::system::error_code> write_rest(asio::ip::tcp::socket& soc
     sent = 0;
   }
   timer.expires_after(timeout);
-  auto [ec, n] = co_await asio::async_write(socket, rest, asio::as_tuple(asio::use_awaitable));
+  auto [ec, n] = co_await asio::async_write(socket, rest, asio::as_tuple(asio::deferred));
   timer.clear();
   co_return ec;
 }
@@ -84,7 +85,7 @@ asio::awaitable<bool> body_pump::read_more(http::message_parser<R>& p) {
   timer_.expires_after(timeout_);
   constexpr std::size_t kRead = 65536;
   auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kRead),
-                                                  asio::as_tuple(asio::use_awaitable));
+                                                  asio::as_tuple(asio::deferred));
   timer_.clear();
   note_read(socket_, n, kRead);
   if (ec == asio::error::eof && p.need_eof()) {
