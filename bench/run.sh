@@ -9,7 +9,7 @@
 #   BENCH_ROUNDS=5        rounds; every round runs every scenario against every peer
 #   BENCH_DURATION=5      seconds per wrk run
 #   BENCH_CONNECTIONS=50  wrk connections for the ordinary scenarios (c1000 uses 1000)
-#   BENCH_SCENARIOS="small 1k 64k c1000 plugins"   subset to run
+#   BENCH_SCENARIOS="small 1k 64k c1000 plugins masker redis"   subset to run
 #   BENCH_PROXY_CPU=0 BENCH_LOAD_CPU=1   CPU placement (see docs/benchmarks.md)
 #   BENCH_KEEP=1          keep the work directory (configs, logs, raw wrk output)
 #   BENCH_FIXED_FRACTIONS="0.5 0.8"   scenario redis: fixed-rate loads (h2load) as fractions of
@@ -24,7 +24,7 @@ GATEHOUSE_BIN=${1:-$REPO/build/gatehouse}
 ROUNDS=${BENCH_ROUNDS:-5}
 DURATION=${BENCH_DURATION:-5}
 CONNECTIONS=${BENCH_CONNECTIONS:-50}
-SCENARIOS_WANTED=${BENCH_SCENARIOS:-"small 1k 64k c1000 plugins masker"}
+SCENARIOS_WANTED=${BENCH_SCENARIOS:-"small 1k 64k c1000 plugins masker redis"}
 PROXY_CPU=${BENCH_PROXY_CPU:-0}
 LOAD_CPU=${BENCH_LOAD_CPU:-1}
 API_KEY=bench-key-7f3a9c
