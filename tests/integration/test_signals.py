@@ -14,11 +14,16 @@ from configs import simple_config
 
 def connect_refused(port) -> bool:
     try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
         return False
     except (ConnectionRefusedError, ConnectionResetError):
         # A connection that raced the listener's close is reset: refused all the same.
         return True
+    except TimeoutError:
+        # A SYN that reached one worker's SO_REUSEPORT listener as it closed is dropped
+        # by the kernel, not answered (seen in CI): not accepted, not yet refused; the
+        # caller tries again.
+        return False
 
 
 def test_sigterm_drains_in_flight_request_refuses_new_and_exits_zero(gatehouse, upstream):
