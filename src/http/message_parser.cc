@@ -160,8 +160,14 @@ std::size_t message_parser<R>::put_head(std::string_view in, error_code& ec) {
     const void* found = std::memchr(in.data() + pos, '\n', in.size() - pos);
     if (found == nullptr) break;
     std::size_t nl = static_cast<const char*>(found) - in.data();
-    if (nl == 0 || in[nl - 1] != '\r') return fail(ec, bh::error::bad_line_ending), 0;
-    if (nl + 1 > head_limit_) return ec = bh::error::header_limit, 0;
+    if (nl == 0 || in[nl - 1] != '\r') {
+      fail(ec, bh::error::bad_line_ending);
+      return 0;
+    }
+    if (nl + 1 > head_limit_) {
+      ec = bh::error::header_limit;
+      return 0;
+    }
     if constexpr (R) {
       // The request line is read as soon as it is whole, so a head that then grows past
       // the limit is told apart (431) from a request line that does (414).
@@ -182,7 +188,10 @@ std::size_t message_parser<R>::put_head(std::string_view in, error_code& ec) {
       // A line starting with whitespace folds the previous one (obs-fold), or hides a
       // field from a parser that trims it: refused in requests at once; in responses the
       // fold is replaced by a space (RFC 9112 5.2).
-      if constexpr (R) return fail(ec, bh::error::bad_value), 0;
+      if constexpr (R) {
+        fail(ec, bh::error::bad_value);
+        return 0;
+      }
       folded_ = true;
     }
     pos = nl + 1;

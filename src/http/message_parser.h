@@ -72,7 +72,8 @@ class message_parser {
   bool validate_head();
 
   // Parses what it can of `bytes` and returns how many it used; the caller keeps the
-  // rest and calls again with more. A call that completes the head stops there, so the
+  // rest and calls again with those bytes followed by more (a head still arriving is
+  // scanned from where the last call stopped). A call that completes the head stops there, so the
   // caller can look at the head before any body byte is taken. `ec` is need_more when
   // more bytes are needed, another code when the message is refused.
   std::size_t put(boost::asio::const_buffer bytes, boost::beast::error_code& ec);
