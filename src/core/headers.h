@@ -76,6 +76,11 @@ class header_text {
   friend bool operator==(const header_text& a, std::string_view b) noexcept {
     return a.view() == b;
   }
+  // Exact match for two texts: without it C++20 finds the operator above both ways round
+  // (a reversed candidate) and clang warns the call is ambiguous.
+  friend bool operator==(const header_text& a, const header_text& b) noexcept {
+    return a.view() == b.view();
+  }
 
  private:
   void release() noexcept {

@@ -100,7 +100,11 @@ class Context {
   template <class T>
   T& state(const Plugin* owner) {
     if (T* found = find_state<T>(owner)) return *found;
-    void* room = inline_room(sizeof(T), alignof(T));
+    void* room = nullptr;
+    // Decided at compile time too: a state that can never fit goes to the heap without a
+    // look at the inline storage (and GCC's -Warray-bounds sees no placement past it).
+    if constexpr (sizeof(T) <= sizeof(inline_states_) && alignof(T) <= alignof(std::max_align_t))
+      room = inline_room(sizeof(T), alignof(T));
     T* obj;
     void (*destroy)(void*);
     if (room != nullptr) {
