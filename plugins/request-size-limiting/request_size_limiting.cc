@@ -31,15 +31,9 @@ const Schema& config_schema() {
   return s;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Lua's tonumber() on a Content-Length value, restricted to what makes a length.
 std::optional<uint64_t> parse_length(std::string_view s) {
-  s = trim(s);
+  s = trim_ows(s);
   uint64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
@@ -89,7 +83,7 @@ class RequestSizeLimitingPlugin final : public plugin::Plugin {
  private:
   static Flow refuse(Context& ctx) {
     auto expect = ctx.req.headers.get("Expect");
-    bool continue_expected = expect && iequals(trim(*expect), "100-continue");
+    bool continue_expected = expect && iequals(trim_ows(*expect), "100-continue");
     ctx.exit(continue_expected ? 417 : 413, kTooLarge);
     return Flow::respond;
   }

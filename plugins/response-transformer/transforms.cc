@@ -56,12 +56,6 @@ const json::object* record(const json::object& c, std::string_view key) {
   return v && v->is_object() ? &v->get_object() : nullptr;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Kong's json_value + cast_value: the text as a string, a number (nothing when it is
 // not one) or a boolean ("true" only).
 std::optional<json::value> json_value(const JsonPair& p) {
@@ -110,7 +104,7 @@ bool is_json_body(std::string_view content_type) {
     auto comma = content_type.find(',');
     std::string_view part = content_type.substr(0, comma);
     content_type = comma == std::string_view::npos ? std::string_view{} : content_type.substr(comma + 1);
-    part = trim(part.substr(0, part.find(';')));
+    part = trim_ows(part.substr(0, part.find(';')));
     if (iequals(part, "application/json")) return true;
   }
   return false;

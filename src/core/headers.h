@@ -26,6 +26,16 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 std::string to_lower(std::string_view s);
 
+// Optional whitespace in a field (RFC 9110 5.6.3): space or tab.
+inline bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+
+// A field value without its leading and trailing whitespace.
+inline std::string_view trim_ows(std::string_view v) noexcept {
+  while (!v.empty() && is_ows(v.front())) v.remove_prefix(1);
+  while (!v.empty() && is_ows(v.back())) v.remove_suffix(1);
+  return v;
+}
+
 // The text of a header name or value. Up to `Inline` bytes live in the object itself, so
 // the usual fields (names up to 32 bytes such as X-RateLimit-Remaining-Minute, values up to
 // 48 such as a UUID) cost no allocation; longer text goes to the heap. Every proxied

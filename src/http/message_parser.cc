@@ -1,5 +1,7 @@
 #include "http/message_parser.h"
 
+#include "http/wire.h"
+
 #include <boost/beast/http/error.hpp>
 
 #include <algorithm>
@@ -47,8 +49,6 @@ bool all_of(std::string_view s, const std::array<bool, 256>& table) noexcept {
   return true;
 }
 
-bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-
 // A field value's bytes: field-vchar, SP, HTAB and obs-text. Eight bytes at a time: a word
 // with no byte below 0x20 and none equal to 0x7f is valid whole (bytes >= 0x80 are
 // obs-text); only a word holding one is checked byte by byte (it may be a HTAB).
@@ -64,24 +64,6 @@ bool valid_value(std::string_view s) noexcept {
     if ((below_space | del) != 0 && !all_of(s.substr(i, 8), kValue)) return false;
   }
   return all_of(s.substr(i), kValue);
-}
-
-std::string_view trim_ows(std::string_view v) noexcept {
-  while (!v.empty() && is_ows(v.front())) v.remove_prefix(1);
-  while (!v.empty() && is_ows(v.back())) v.remove_suffix(1);
-  return v;
-}
-
-// Splits a comma-separated header value into trimmed tokens and calls f on each.
-template <class F>
-void for_each_token(std::string_view v, F&& f) {
-  while (!v.empty()) {
-    auto comma = v.find(',');
-    auto tok = trim_ows(v.substr(0, comma));
-    if (!tok.empty()) f(tok);
-    if (comma == npos) break;
-    v.remove_prefix(comma + 1);
-  }
 }
 
 bool parse_content_length(std::string_view v, uint64_t& out) {
@@ -279,15 +261,13 @@ bool message_parser<R>::on_field(std::string_view name, std::string_view value, 
         if constexpr (R) {
           // Requests: only one lone "chunked", and only in HTTP/1.1 (a chunked 1.0
           // request is a classic desync); anything else could be read two ways.
-          if (has_transfer_encoding || version < 11 || !iequals(value, "chunked")) {
-            bad_transfer_encoding_ = true;
+          if (has_transfer_encoding || version < 11 || !iequals(value, "chunked"))
             return fail(ec, bh::error::bad_transfer_encoding);
-          }
           chunked_ = true;
         } else {
           // Responses: chunked when it is the final coding, else read to the end.
           std::string_view last;
-          for_each_token(value, [&](std::string_view t) { last = t; });
+          for_each_list_item(value, [&](std::string_view t) { last = t; });
           chunked_ = iequals(last, "chunked");
         }
         has_transfer_encoding = true;
@@ -295,7 +275,7 @@ bool message_parser<R>::on_field(std::string_view name, std::string_view value, 
       break;
     case 10:
       if (iequals(name, "connection")) {
-        for_each_token(value, [&](std::string_view t) {
+        for_each_list_item(value, [&](std::string_view t) {
           if (iequals(t, "close")) connection_close = true;
           else if (iequals(t, "keep-alive")) connection_keep_alive = true;
           else if (iequals(t, "upgrade")) upgrade_requested = true;
@@ -316,7 +296,7 @@ void message_parser<R>::start_body(error_code& ec) {
   if constexpr (R) {
     no_body = !chunked_ && content_length.value_or(0) == 0;
   } else {
-    no_body = skip_body_ || status < 200 || status == 204 || status == 304 ||
+    no_body = skip_body_ || status_has_no_body(status) ||
               (!chunked_ && content_length == 0);
   }
   if (no_body) {
@@ -451,17 +431,11 @@ void message_parser<R>::put_eof(error_code& ec) {
 
 template <bool R>
 bool message_parser<R>::validate_head() {
+  // Transfer-Encoding with Content-Length, and a chunked HTTP/1.0 request, were refused
+  // at their field (on_field): a refusal recorded there ends here too.
   if (refusal_ != parse_refusal::none) return false;
-  if (bad_transfer_encoding_ || (has_transfer_encoding && content_length)) {
-    refuse(parse_refusal::bad_request);
-    return false;
-  }
   if constexpr (R) {
-    // A chunked HTTP/1.0 request is a classic desync; so is a 1.1 request without Host.
-    if (has_transfer_encoding && version < 11) {
-      refuse(parse_refusal::bad_request);
-      return false;
-    }
+    // A 1.1 request without Host, or any request with two, is refused.
     auto hosts = headers.count("host");
     if ((version >= 11 && hosts != 1) || hosts > 1) {
       refuse(parse_refusal::bad_request);

@@ -126,7 +126,6 @@ class message_parser {
   bool skip_body_ = false;
   bool start_line_done_ = false;
   bool folded_ = false;  // a response head with obs-fold (joined before reading fields)
-  bool bad_transfer_encoding_ = false;
   bool has_upgrade_header_ = false;
   parse_refusal refusal_ = parse_refusal::none;
 };

@@ -83,17 +83,10 @@ namespace {
 
 // Tokens of Connection other than close/keep-alive/upgrade: fields to drop too.
 void collect_connection_tokens(std::string_view v, std::vector<std::string>& named) {
-  while (!v.empty()) {
-    auto comma = v.find(',');
-    auto tok = v.substr(0, comma);
-    while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) tok.remove_prefix(1);
-    while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.remove_suffix(1);
-    if (!tok.empty() && !iequals(tok, "close") && !iequals(tok, "keep-alive") &&
-        !iequals(tok, "upgrade"))
+  for_each_list_item(v, [&](std::string_view tok) {
+    if (!iequals(tok, "close") && !iequals(tok, "keep-alive") && !iequals(tok, "upgrade"))
       named.emplace_back(tok);
-    if (comma == std::string_view::npos) break;
-    v.remove_prefix(comma + 1);
-  }
+  });
 }
 
 }  // namespace

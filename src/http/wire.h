@@ -13,6 +13,19 @@
 
 namespace gh::http {
 
+// Calls f on each element of a comma-separated field value (Connection,
+// Transfer-Encoding), trimmed; empty elements are skipped (RFC 9110 5.6.1).
+template <class F>
+void for_each_list_item(std::string_view v, F&& f) {
+  while (!v.empty()) {
+    auto comma = v.find(',');
+    auto item = trim_ows(v.substr(0, comma));
+    if (!item.empty()) f(item);
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
+  }
+}
+
 std::string_view reason_phrase(int status) noexcept;
 
 // Kong's default message for a status the gateway itself produces (kong/tools/http.lua
