@@ -325,6 +325,17 @@ bool message_parser<R>::take_body(std::string_view data, error_code& ec) {
 }
 
 template <bool R>
+std::size_t message_parser<R>::pass_body(std::size_t avail) noexcept {
+  if (state_ != state::length) return 0;
+  // Within the body limit: start_body refused a Content-Length above it.
+  auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, avail));
+  body_read_ += n;
+  remaining_ -= n;
+  if (remaining_ == 0) state_ = state::done;
+  return n;
+}
+
+template <bool R>
 std::size_t message_parser<R>::put_body(std::string_view in, error_code& ec) {
   std::size_t used = 0;
   // The next CRLF-terminated line from `used`: its text, or nullopt (need_more, or a

@@ -88,6 +88,13 @@ class message_parser {
   // Responses: the request was HEAD, so no body follows whatever the head announces.
   void skip(bool v) noexcept { skip_body_ = v; }
 
+  // A Content-Length body may be relayed from the caller's own read buffer instead of
+  // being copied into `body` (put() would copy it): while in_length_body(), pass_body()
+  // says how many of `avail` buffered bytes belong to the body (at most what remains)
+  // and counts them as read; the caller sends and consumes them itself.
+  bool in_length_body() const noexcept { return state_ == state::length; }
+  std::size_t pass_body(std::size_t avail) noexcept;
+
   bool is_header_done() const noexcept { return state_ != state::head; }
   bool is_done() const noexcept { return state_ == state::done; }
   bool chunked() const noexcept { return chunked_; }

@@ -98,6 +98,16 @@ asio::awaitable<bool> body_pump::read_more(http::message_parser<R>& p) {
   co_return feed(p);
 }
 
+asio::awaitable<bool> body_pump::read_in_place(std::size_t max) {
+  timer_.expires_after(timeout_);
+  auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(max), asio::as_tuple(asio::deferred));
+  timer_.clear();
+  note_read(socket_, n, max);
+  if (ec) co_return false;
+  buffer_.commit(n);
+  co_return true;
+}
+
 template bool body_pump::feed(http::message_parser<true>&);
 template bool body_pump::feed(http::message_parser<false>&);
 template asio::awaitable<bool> body_pump::read_more(http::message_parser<true>&);

@@ -52,6 +52,9 @@ class body_pump {
   // connection closed before the message ended.
   template <bool R>
   boost::asio::awaitable<bool> read_more(http::message_parser<R>& p);
+  // Reads up to `max` more bytes into the buffer without parsing them (bodies relayed in
+  // place: message_parser::pass_body). False on error, timeout or end of connection.
+  boost::asio::awaitable<bool> read_in_place(std::size_t max);
   bool timed_out() const noexcept { return timer_.expired(); }
   // The last failure was malformed input (as opposed to a closed or slow peer).
   bool parse_failed() const noexcept { return parse_failed_; }

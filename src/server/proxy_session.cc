@@ -147,7 +147,7 @@ class session {
   }
 
   exchange_io io() {
-    return exchange_io{w_, sock_, timer_, buf_, out_, upstream_buf_, local_port_, peer_trusted_};
+    return exchange_io{w_, sock_, timer_, buf_, out_, local_port_, peer_trusted_};
   }
 
   asio::awaitable<bool> send_error(int status, std::string_view message, const std::string& request_id,
@@ -247,7 +247,6 @@ class session {
   tcp::socket sock_;
   deadline_wheel::entry timer_;
   beast::flat_buffer buf_;
-  beast::flat_buffer upstream_buf_;
   std::string out_;
   bool linger_ = false;
   uint64_t head_bytes_ = 0;

@@ -22,6 +22,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <span>
@@ -68,8 +69,9 @@ asio::awaitable<bool> send_local_response(exchange_io& io, int status, std::stri
   co_return !ec && !close;
 }
 
-// Bytes asked of the kernel per read of a response head.
-constexpr std::size_t kHeadRead = 16384;
+// Bytes asked of the kernel per read from an upstream: a 64 KB response and its head in
+// one read (the buffers are lent per response, so idle connections do not hold them).
+constexpr std::size_t kUpstreamRead = 128 * 1024;
 
 namespace {
 
@@ -458,7 +460,7 @@ class exchange {
   }
 
   // Sends the request (head, body) with retries; on success the response head is read.
-  asio::awaitable<failure> send_request(beast::flat_buffer& ubuf) {
+  asio::awaitable<failure> send_request() {
     build_upstream_head();
     int tries_left = ctx_.service->retries;
     failure last = failure::connect;
@@ -497,12 +499,12 @@ class exchange {
       }
       if (f == failure::none) {
         rp_.emplace(200);
-        f = co_await read_response_head(ubuf);
+        f = co_await read_response_head();
         if (f == failure::none) co_return f;
       }
       last = f;
-      bool nothing_received = ubuf.size() == 0;
-      ubuf.clear();
+      bool nothing_received = !ubuf_ || ubuf_->size() == 0;
+      ubuf_.reset();
       conn_.reset();
       if (f == failure::timeout || streamed) co_return last;
       if (reused && nothing_received) continue;  // a stale keep-alive connection
@@ -511,26 +513,50 @@ class exchange {
     }
   }
 
-  asio::awaitable<failure> read_response_head(beast::flat_buffer& ubuf) {
+  asio::awaitable<failure> read_response_head() {
+    auto& sock = conn_->socket;
     for (;;) {
       auto& rp = *rp_;
       rp.header_limit(64 * 1024);
       rp.body_limit(std::numeric_limits<uint64_t>::max());
       if (plan_.head_only) rp.skip(true);
       while (!rp.is_header_done()) {
-        if (ubuf.size() > 0) {
+        if (ubuf_ && ubuf_->size() > 0) {
           beast::error_code ec;
-          auto used = rp.put(ubuf.data(), ec);
-          ubuf.consume(used);
+          auto used = rp.put(ubuf_->data(), ec);
+          ubuf_->consume(used);
           if (ec && ec != beast::http::error::need_more) co_return failure::bad_response;
           if (rp.is_header_done()) break;
         }
         conn_->timer.expires_after(milliseconds(ctx_.service->read_timeout));
-        auto [ec, n] = co_await conn_->socket.async_read_some(ubuf.prepare(kHeadRead), use_tuple);
+        if (ubuf_) {
+          auto [ec, n] = co_await sock.async_read_some(ubuf_->prepare(kUpstreamRead), use_tuple);
+          conn_->timer.clear();
+          note_read(sock, n, kUpstreamRead);
+          if (ec) co_return conn_->timer.expired() ? failure::timeout : failure::reset;
+          ubuf_->commit(n);
+          continue;
+        }
+        // The answer is awaited in the exchange's own small array, and a read buffer is
+        // lent only once bytes are there: at 1,000 connections nearly every request waits
+        // for its upstream, and none holds a buffer meanwhile. (async_wait would do without
+        // the array but costs an epoll_ctl per request in Asio's reactor.)
+        auto [ec, n] = co_await sock.async_read_some(asio::buffer(first_bytes_), use_tuple);
         conn_->timer.clear();
-        note_read(conn_->socket, n, kHeadRead);
+        note_read(sock, n, first_bytes_.size());
         if (ec) co_return conn_->timer.expired() ? failure::timeout : failure::reset;
-        ubuf.commit(n);
+        ubuf_ = w_.read_buffers().take();
+        auto space = ubuf_->prepare(kUpstreamRead);
+        std::memcpy(space.data(), first_bytes_.data(), n);
+        if (n == first_bytes_.size()) {
+          // More may be queued (a large answer): take it now. The socket is non-blocking;
+          // nothing yet (would_block) or an error is met again by the next read.
+          boost::system::error_code more_ec;
+          auto more = sock.read_some(space + n, more_ec);
+          note_read(sock, more, space.size() - n);
+          n += more;
+        }
+        ubuf_->commit(n);
       }
       if (rp.status >= 100 && rp.status < 200 && rp.status != 101) {
         rp_.emplace(200);
@@ -562,17 +588,15 @@ class exchange {
   }
 
   asio::awaitable<exchange_outcome> forward() {
-    auto& ubuf = io_.upstream_buf;
-    ubuf.clear();
     ctx_.kong_latency_ms = duration_cast<milliseconds>(steady_clock::now() - ctx_.started_at).count();
-    auto f = co_await send_request(ubuf);
+    auto f = co_await send_request();
     if (f != failure::none) {
       if (conn_) conn_.reset();
       co_return co_await upstream_failure(f);
     }
     ctx_.upstream_latency_ms =
         duration_cast<milliseconds>(steady_clock::now() - upstream_started_).count();
-    co_return co_await relay_response(ubuf, *rp_);
+    co_return co_await relay_response(*ubuf_, *rp_);
   }
 
   asio::awaitable<exchange_outcome> relay_response(beast::flat_buffer& ubuf, http::response_parser& rp);
@@ -588,6 +612,8 @@ class exchange {
   boost::container::small_vector<const plugin::Plugin*, 8> active_;
   std::unique_ptr<upstream::connection> conn_;
   std::optional<http::response_parser> rp_;
+  buffer_pool::lease ubuf_;  // the upstream read buffer, once the response has arrived
+  std::array<char, 4096> first_bytes_;  // where the answer's first bytes are awaited
   std::string key_;  // pool key of the current attempt
   steady_clock::time_point upstream_started_;
   bool filters_response_ = false;
@@ -684,13 +710,16 @@ asio::awaitable<exchange_outcome> exchange::relay_response(beast::flat_buffer& u
   }
 
   body_pump upump(conn_->socket, conn_->timer, ubuf, milliseconds(ctx_.service->read_timeout));
-  bool upstream_ok = no_body || upump.feed(rp);
+  // A Content-Length body nobody filters goes to the client straight from the read
+  // buffer, as HAProxy forwards it: no copy through the parser.
+  const bool in_place = !no_body && frame == framing::length && rp.in_length_body();
+  bool upstream_ok = no_body || in_place || upump.feed(rp);
   bool head_pending = true;
   bool client_ok = true;
   std::string chunk, size_line;
   while (upstream_ok) {
     bool done = no_body || rp.is_done();
-    if (!done && rp.body.empty()) {
+    if (!done && (in_place ? ubuf.size() == 0 : rp.body.empty())) {
       if (head_pending) {  // let the client see the head before waiting on the upstream
         std::array<asio::const_buffer, 1> head{asio::buffer(out)};
         client_ok = !co_await timed_write(io_.client, io_.client_timer, send_timeout, head);
@@ -698,15 +727,22 @@ asio::awaitable<exchange_outcome> exchange::relay_response(beast::flat_buffer& u
         ctx_.bytes_out += out.size();
         head_pending = false;
       }
-      upstream_ok = co_await upump.read_more(rp);
+      upstream_ok = in_place ? co_await upump.read_in_place(kUpstreamRead) : co_await upump.read_more(rp);
       continue;
     }
-    chunk.clear();
-    chunk.swap(rp.body);
-    if (filters_response_) {
-      for (const auto* pl : active_) {
-        if (pl->response_body_mode() != plugin::BodyMode::none) pl->body_filter(ctx_, chunk, done);
+    std::string_view piece;
+    if (in_place) {
+      piece = {static_cast<const char*>(ubuf.data().data()), rp.pass_body(ubuf.size())};
+      done = rp.is_done();
+    } else {
+      chunk.clear();
+      chunk.swap(rp.body);
+      if (filters_response_) {
+        for (const auto* pl : active_) {
+          if (pl->response_body_mode() != plugin::BodyMode::none) pl->body_filter(ctx_, chunk, done);
+        }
       }
+      piece = chunk;
     }
     std::array<asio::const_buffer, 5> bufs;
     std::size_t count = 0;
@@ -715,14 +751,14 @@ asio::awaitable<exchange_outcome> exchange::relay_response(beast::flat_buffer& u
       ctx_.bytes_out += out.size();
       head_pending = false;
     }
-    if (frame == framing::chunked && !chunk.empty()) {
+    if (frame == framing::chunked && !piece.empty()) {
       size_line.clear();
-      http::append_chunk_size(size_line, chunk.size());
+      http::append_chunk_size(size_line, piece.size());
       bufs[count++] = asio::buffer(size_line);
-      bufs[count++] = asio::buffer(chunk);
+      bufs[count++] = asio::buffer(piece.data(), piece.size());
       bufs[count++] = asio::buffer("\r\n", 2);
-    } else if (frame != framing::none && !chunk.empty()) {
-      bufs[count++] = asio::buffer(chunk);
+    } else if (frame != framing::none && !piece.empty()) {
+      bufs[count++] = asio::buffer(piece.data(), piece.size());
     }
     if (done && frame == framing::chunked) bufs[count++] = asio::buffer("0\r\n\r\n", 5);
     if (count) {
@@ -734,7 +770,8 @@ asio::awaitable<exchange_outcome> exchange::relay_response(beast::flat_buffer& u
       client_ok = !wec;
       if (!client_ok) break;
     }
-    ctx_.bytes_out += chunk.size();
+    if (in_place) ubuf.consume(piece.size());
+    ctx_.bytes_out += piece.size();
     if (done) break;
   }
   bool complete = upstream_ok && client_ok && (no_body || rp.is_done());

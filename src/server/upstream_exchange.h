@@ -30,7 +30,6 @@ struct exchange_io {
   deadline_wheel::entry& client_timer;
   boost::beast::flat_buffer& client_buf;
   std::string& out;  // reusable head buffer
-  boost::beast::flat_buffer& upstream_buf;  // reusable upstream read buffer
   const std::string& local_port;
   bool peer_trusted;  // the TCP peer is in trusted_ips
 };

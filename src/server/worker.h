@@ -7,6 +7,7 @@
 #pragma once
 
 #include "config/cidr.h"
+#include "core/buffer_pool.h"
 #include "core/deadline_wheel.h"
 #include "server/snapshot.h"
 #include "upstream/connection_pool.h"
@@ -66,6 +67,8 @@ class worker {
   boost::asio::io_context& io() noexcept { return io_; }
   const proxy_settings& settings() const noexcept { return settings_; }
   deadline_wheel& wheel() noexcept { return wheel_; }
+  // Upstream read buffers, lent per response (core/buffer_pool.h).
+  buffer_pool& read_buffers() noexcept { return read_buffers_; }
   upstream::connection_pool& pool() noexcept { return pool_; }
   upstream::resolver& resolver() noexcept { return resolver_; }
   metrics::proxy_metrics* metrics() const noexcept { return metrics_; }
@@ -86,8 +89,10 @@ class worker {
  private:
   unsigned index_;
   // Destruction order matters: pooled sockets go before the io_context, and coroutine
-  // frames destroyed with the io_context still detach from the wheel.
+  // frames destroyed with the io_context still detach from the wheel and give their
+  // buffers back.
   deadline_wheel wheel_;
+  buffer_pool read_buffers_;
   boost::asio::io_context io_;
   upstream::connection_pool pool_;
   proxy_settings settings_;

@@ -399,4 +399,35 @@ TEST(MessageParser, ResponseBodyFraming) {
   EXPECT_EQ(ec, boost::beast::http::error::partial_message);
 }
 
+TEST(MessageParser, PassedBodyBytesStopAtContentLengthAndCopyNothing) {
+  response_parser p;
+  boost::beast::error_code ec;
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n";
+  std::string bytes = head + "01234";
+  auto used = p.put(boost::asio::buffer(bytes), ec);
+  ASSERT_FALSE(ec);
+  ASSERT_EQ(used, head.size());  // the head stops there: body bytes stay with the caller
+  ASSERT_TRUE(p.in_length_body());
+  EXPECT_EQ(p.pass_body(5), 5u);
+  EXPECT_FALSE(p.is_done());
+  // The rest of the body followed by the next message's bytes: only the body is passed.
+  EXPECT_EQ(p.pass_body(8), 5u);
+  EXPECT_TRUE(p.is_done());
+  EXPECT_TRUE(p.body.empty());
+  EXPECT_EQ(p.pass_body(3), 0u);
+  EXPECT_TRUE(p.keep_alive());
+}
+
+TEST(MessageParser, PassBodyTakesNothingFromChunkedOrUnframedBodies) {
+  for (std::string res : {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\n\r\n"}) {
+    response_parser p;
+    boost::beast::error_code ec;
+    p.put(boost::asio::buffer(res), ec);
+    ASSERT_FALSE(ec);
+    EXPECT_FALSE(p.in_length_body()) << res;
+    EXPECT_EQ(p.pass_body(4), 0u) << res;
+  }
+}
+
 }  // namespace
