@@ -13,7 +13,10 @@
 // up and the figures say so.
 //
 //   loadgen --rate R [--connections 50] [--duration 5] [--warmup 1] [--drain 2]
-//           [--tick-us 100] [-H 'name: value']... http://127.0.0.1:PORT/path
+//           [--tick-us 100] [-H 'name: value']... http://127.0.0.1:PORT/path [URL...]
+//
+// Several URLs: connection i goes to URL i mod n, which is what a load balancer balancing
+// per connection (round robin) does, without the balancer's hop and CPU on the load side.
 //
 // Prints a readable summary and one `result key=value ...` line (times in ms) for scripts.
 // Single-threaded (one io_context); pin it with taskset. Exit status 0 unless it could not
@@ -45,6 +48,12 @@ using clock_type = std::chrono::steady_clock;
 using time_point = clock_type::time_point;
 using std::chrono::nanoseconds;
 
+struct url {
+  std::string host;
+  std::string port = "80";
+  std::string path = "/";
+};
+
 struct options {
   double rate = 0;
   int connections = 50;
@@ -52,9 +61,7 @@ struct options {
   double warmup_s = 1;
   double drain_s = 2;
   nanoseconds tick{100'000};
-  std::string host = "127.0.0.1";
-  std::string port = "80";
-  std::string path = "/";
+  std::vector<url> targets;
   std::vector<std::string> headers;
 };
 
@@ -62,14 +69,13 @@ struct options {
   std::fprintf(stderr,
                "loadgen: %s\nusage: loadgen --rate R [--connections N] [--duration S] "
                "[--warmup S] [--drain S] [--tick-us U] [-H 'name: value']... "
-               "http://HOST:PORT/PATH\n",
+               "http://HOST:PORT/PATH [URL...]\n",
                why);
   std::exit(2);
 }
 
 options parse_args(int argc, char** argv) {
   options o;
-  bool have_url = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     auto value = [&]() -> const char* {
@@ -94,16 +100,17 @@ options parse_args(int argc, char** argv) {
       std::string_view rest = a.substr(7);
       auto slash = rest.find('/');
       std::string_view hostport = rest.substr(0, slash);
-      o.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+      url u;
+      u.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
       auto colon = hostport.rfind(':');
-      o.host = std::string(hostport.substr(0, colon));
-      if (colon != std::string_view::npos) o.port = std::string(hostport.substr(colon + 1));
-      have_url = true;
+      u.host = std::string(hostport.substr(0, colon));
+      if (colon != std::string_view::npos) u.port = std::string(hostport.substr(colon + 1));
+      o.targets.push_back(std::move(u));
     } else {
       usage("unknown argument");
     }
   }
-  if (!have_url) usage("no http:// URL");
+  if (o.targets.empty()) usage("no http:// URL");
   if (o.rate <= 0 || o.connections <= 0 || o.duration_s <= 0 || o.warmup_s < 0) {
     usage("--rate, --connections and --duration must be positive");
   }
@@ -140,9 +147,6 @@ class load {
  public:
   load(asio::io_context& io, options o)
       : io_(io), opts_(std::move(o)), timer_(io), drain_timer_(io) {
-    request_ = "GET " + opts_.path + " HTTP/1.1\r\nHost: " + opts_.host + ":" + opts_.port + "\r\n";
-    for (const auto& h : opts_.headers) request_ += h + "\r\n";
-    request_ += "\r\n";
     total_ = static_cast<uint64_t>(std::llround(opts_.rate * (opts_.warmup_s + opts_.duration_s)));
     first_recorded_ = static_cast<uint64_t>(std::llround(opts_.rate * opts_.warmup_s));
     latency_ns_.reserve(total_ - first_recorded_);
@@ -153,12 +157,18 @@ class load {
   bool start() {
     tcp::resolver resolver(io_);
     error_code ec;
-    auto endpoints = resolver.resolve(opts_.host, opts_.port, ec);
-    if (ec) return false;
-    endpoints_ = endpoints;
+    for (const auto& u : opts_.targets) {
+      target t;
+      t.endpoints = resolver.resolve(u.host, u.port, ec);
+      if (ec) return false;
+      t.request = "GET " + u.path + " HTTP/1.1\r\nHost: " + u.host + ":" + u.port + "\r\n";
+      for (const auto& h : opts_.headers) t.request += h + "\r\n";
+      t.request += "\r\n";
+      targets_.push_back(std::move(t));
+    }
     for (int i = 0; i < opts_.connections; ++i) {
-      auto c = std::make_shared<conn>(io_);
-      asio::connect(c->sock, endpoints_, ec);
+      auto c = std::make_shared<conn>(io_, targets_[i % targets_.size()]);
+      asio::connect(c->sock, c->to.endpoints, ec);
       if (ec) {
         std::fprintf(stderr, "loadgen: connect: %s\n", ec.message().c_str());
         return false;
@@ -204,9 +214,14 @@ class load {
   }
 
  private:
+  struct target {
+    tcp::resolver::results_type endpoints;
+    std::string request;
+  };
   struct conn {
-    explicit conn(asio::io_context& io) : sock(io) {}
+    conn(asio::io_context& io, const target& t) : sock(io), to(t) {}
     tcp::socket sock;
+    const target& to;
     std::string in;
     char buf[16384];
     bool busy = false;
@@ -257,7 +272,7 @@ class load {
     c->due = when;
     c->sent = clock_type::now();
     ++in_flight_;
-    asio::async_write(c->sock, asio::buffer(request_), [](error_code, std::size_t) {
+    asio::async_write(c->sock, asio::buffer(c->to.request), [](error_code, std::size_t) {
       // A failed write shows up as a failed read on the same socket.
     });
   }
@@ -313,7 +328,7 @@ class load {
     c->sock.close(ignored);
     c->in.clear();
     if (finished_) return;
-    asio::async_connect(c->sock, endpoints_, [this, c](error_code ec, const tcp::endpoint&) {
+    asio::async_connect(c->sock, c->to.endpoints, [this, c](error_code ec, const tcp::endpoint&) {
       if (ec || finished_) return;
       c->sock.set_option(tcp::no_delay(true));
       read(c);
@@ -353,8 +368,7 @@ class load {
   options opts_;
   asio::steady_timer timer_;
   asio::steady_timer drain_timer_;
-  tcp::resolver::results_type endpoints_;
-  std::string request_;
+  std::vector<target> targets_;  // fixed before the connections, which point into it
   std::vector<std::shared_ptr<conn>> conns_;
   std::deque<conn*> idle_;          // longest idle first
   std::deque<time_point> backlog_;  // due, no idle connection yet
@@ -381,8 +395,7 @@ int main(int argc, char** argv) {
   asio::io_context io(1);
   load l(io, opts);
   if (!l.start()) {
-    std::fprintf(stderr, "loadgen: cannot connect to %s:%s\n", opts.host.c_str(),
-                 opts.port.c_str());
+    std::fprintf(stderr, "loadgen: cannot connect\n");
     return 1;
   }
   io.run();
