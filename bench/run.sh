@@ -15,6 +15,7 @@
 #   BENCH_FIXED_FRACTIONS="0.5 0.8"   scenario redis: fixed-rate loads (bench/loadgen) as fractions
 #                         of policy redis's saturated req/s; empty skips them
 #   BENCH_FIXED_CONNECTIONS=100   keep-alive connections of the fixed-rate loads
+#   BENCH_FIXED_RT=1      fixed-rate part under SCHED_FIFO (shared-machine diagnosis; root)
 #   LOADGEN_BIN           default: bench/loadgen/loadgen next to the gatehouse binary
 #
 # A peer that is missing or fails to start is reported as n/a; the other peers still run.
@@ -39,6 +40,7 @@ for tool in wrk nginx haproxy taskset python3; do
   command -v "$tool" >/dev/null || { echo "bench: '$tool' not found (run: scripts/install-deps.sh --bench)" >&2; exit 1; }
 done
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)  # printed with the results: busy or quiet machine
 WORK=$(mktemp -d /tmp/gatehouse-bench.XXXXXX)
 chmod 755 "$WORK"
 mkdir -p "$WORK/www" "$WORK/tmp" "$WORK/wrk" "$RESULTS_DIR"
@@ -261,6 +263,20 @@ CFG
 FIXED_FRACTIONS=${BENCH_FIXED_FRACTIONS-"0.5 0.8"}
 FIXED_CONNECTIONS=${BENCH_FIXED_CONNECTIONS:-100}
 LOADGEN_BIN=${LOADGEN_BIN:-$(dirname "$GATEHOUSE_BIN")/bench/loadgen/loadgen}
+# BENCH_FIXED_RT=1 (diagnosis on a shared machine, needs root): the fixed-rate runs and every
+# bench process run SCHED_FIFO, so other work cannot delay them. A CPU whose real-time tasks
+# need > 95 % of it is then throttled for 50 ms at a time: p99s of tens of ms mean that.
+FIXED_PRIO=()
+[[ ${BENCH_FIXED_RT:-0} == 1 ]] && FIXED_PRIO=(chrt -f 20)
+
+fixed_rt() {  # every bench process (and its children, nginx's workers) SCHED_FIFO
+  local pid child
+  for pid in "${PEER_PID[@]}"; do
+    for child in $pid $(cat "/proc/$pid/task/$pid/children" 2>/dev/null); do
+      chrt -a -f -p 20 "$child" >/dev/null 2>&1 || echo "bench: chrt failed for pid $child" >&2
+    done
+  done
+}
 
 # A two-node peer is loaded at its two gatehouse nodes directly, loadgen's connections
 # alternating between them as HAProxy's per-connection round robin does. HAProxy is in the
@@ -287,15 +303,25 @@ fixed_ticks() {  # fixed_ticks PEER: CPU ticks of the gatehouse process(es) behi
   fi
 }
 
+cpu_times() {  # cpu_times CPU: "busy total" jiffies of that CPU so far (/proc/stat)
+  awk -v c="cpu$1" '$1 == c { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat
+}
+
 fixed_rate_run() {  # fixed_rate_run ROUND VARIANT FRACTION RATE PEER: appends to fixed.tsv
-  local round=$1 variant=$2 fraction=$3 rate=$4 peer=$5 out t0 t1 cpu_us result urls
+  local round=$1 variant=$2 fraction=$3 rate=$4 peer=$5 out t0 t1 cpu_us result urls l0 l1 load_busy
   local count errors achieved p50 p90 p99 p999 max lag
   out="$WORK/loadgen/$variant.$fraction.$peer.$round.txt"
   read -r -a urls <<<"$(fixed_targets "$peer")"
   t0=$(fixed_ticks "$peer")
-  timeout $(( DURATION * 2 + 20 )) taskset -c "$LOAD_CPU" "$LOADGEN_BIN" --rate "$rate" \
+  l0=$(cpu_times "$LOAD_CPU")
+  timeout $(( DURATION * 2 + 20 )) "${FIXED_PRIO[@]}" taskset -c "$LOAD_CPU" "$LOADGEN_BIN" --rate "$rate" \
     --connections "$FIXED_CONNECTIONS" --duration "$DURATION" --warmup 1 "${urls[@]}" >"$out" 2>&1
   t1=$(fixed_ticks "$peer")
+  l1=$(cpu_times "$LOAD_CPU")
+  # How busy the load CPU was (upstream, redis-server, loadgen; anything else running there
+  # too): near 100 % the latencies measure that CPU's queue, not the peer.
+  load_busy=$(awk -v a="$l0" -v b="$l1" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    if (y[2] > x[2]) printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2]); else print "nan" }')
   result=$(awk '$1 == "result" { $1 = ""; print }' "$out")
   # key=value pairs in a fixed order (loadgen.cc); a run that printed none counts as n/a.
   read -r count errors _ achieved p50 p90 p99 p999 max lag <<<"$(tr ' ' '\n' <<<"$result" |
@@ -305,10 +331,10 @@ fixed_rate_run() {  # fixed_rate_run ROUND VARIANT FRACTION RATE PEER: appends t
   # requests per wake-up than at saturation, so this can be above the saturated figure.
   cpu_us=$(awk -v a="$t0" -v b="$t1" -v n="$(awk -v r="$rate" -v d="$DURATION" 'BEGIN { printf "%d", r * (d + 1) }')" \
     -v hz="$CLK_TCK" 'BEGIN { if (a == "nan" || b == "nan" || n == 0) print "nan"; else printf "%.2f", (b - a) * 1e6 / hz / n }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$variant" "$fraction" \
-    "$peer" "$rate" "$achieved" "$p50" "$p90" "$p99" "$p999" "$errors" "$cpu_us" "$lag" >>"$WORK/fixed.tsv"
-  printf 'bench: round %s fixed %-6s x%s %-26s offered %6s achieved %6s req/s  p50 %6s  p99 %6s  p99.9 %6s ms  errors %s  cpu %s us/req  send lag p99 %s ms\n' \
-    "$round" "$variant" "$fraction" "$peer" "$rate" "$achieved" "$p50" "$p99" "$p999" "$errors" "$cpu_us" "$lag"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$variant" "$fraction" \
+    "$peer" "$rate" "$achieved" "$p50" "$p90" "$p99" "$p999" "$errors" "$cpu_us" "$lag" "$load_busy" >>"$WORK/fixed.tsv"
+  printf 'bench: round %s fixed %-6s x%s %-26s offered %6s achieved %6s req/s  p50 %6s  p99 %6s  p99.9 %6s ms  errors %s  cpu %s us/req  send lag p99 %s ms  load CPU %s%%\n' \
+    "$round" "$variant" "$fraction" "$peer" "$rate" "$achieved" "$p50" "$p99" "$p999" "$errors" "$cpu_us" "$lag" "$load_busy"
 }
 
 median_rps() {  # median_rps PEER: median saturated req/s of PEER in results.tsv (integer, or empty)
@@ -325,6 +351,7 @@ redis_fixed_rate() {  # runs after the saturated rounds; writes fixed.tsv (or th
     return 0
   fi
   mkdir -p "$WORK/loadgen"
+  (( ${#FIXED_PRIO[@]} )) && fixed_rt
   local variant base fraction rate peer round i n peers
   # `direct` (the upstream alone) shows what the load side itself adds at that rate.
   declare -A group_peers=([1node]="gatehouse-rl-redis gatehouse-rl-local gatehouse-no-plugin direct"
@@ -356,16 +383,17 @@ redis_fixed_rate_report() {  # markdown section for fixed.tsv (nothing when scen
     echo "n/a: $(cat "$WORK/fixed.na" 2>/dev/null || echo 'no fixed-rate run (BENCH_FIXED_FRACTIONS empty or no policy-redis req/s)')"
     return 0
   fi
-  python3 - "$WORK/fixed.tsv" <<'PY'
+  python3 - "$WORK/fixed.tsv" "${BENCH_FIXED_RT:-0}" <<'PY'
 import math, statistics, sys
+rt = sys.argv[2] == "1"
 data, order = {}, []
 for line in open(sys.argv[1]):
-    rnd, variant, frac, peer, offered, achieved, p50, p90, p99, p999, errors, cpu, lag = line.rstrip("\n").split("\t")
+    rnd, variant, frac, peer, offered, achieved, p50, p90, p99, p999, errors, cpu, lag, busy = line.rstrip("\n").split("\t")
     key = (variant, frac, peer)
     if key not in data:
         order.append(key)
         data[key] = {"offered": [], "achieved": [], "p50": [], "p90": [], "p99": [], "p999": [], "lag": [],
-                     "cpu": [], "errors": 0}
+                     "cpu": [], "busy": [], "errors": 0}
     d = data[key]
     if achieved != "nan" and p99 != "nan":
         for k, v in (("offered", offered), ("achieved", achieved), ("p50", p50), ("p90", p90),
@@ -373,21 +401,27 @@ for line in open(sys.argv[1]):
             d[k].append(float(v))
     if cpu != "nan":
         d["cpu"].append(float(cpu))
+    if busy != "nan":
+        d["busy"].append(float(busy))
     d["errors"] += int(errors)
 med = lambda xs: statistics.median(xs) if xs else math.nan
 fmt = lambda x, spec: "n/a" if math.isnan(x) else format(x, spec)
 print("Offered rate = fraction × policy redis's saturated req/s above (one node, two nodes).")
+if rt:
+    print("**BENCH_FIXED_RT=1**: these runs had every bench process at SCHED_FIFO priority.")
 print("Latency counts from each request's scheduled send time (evenly spaced), the first second")
 print("left out; `send lag p99` = how late loadgen itself wrote (scheduled -> written). Two nodes:")
-print("loadgen's connections alternate between the two gatehouse nodes (no HAProxy hop; CPU = both).\n")
-print("| variant | load | peer | offered req/s | achieved req/s | p50 (ms) | p90 (ms) | p99 (ms) | p99.9 (ms) | send lag p99 (ms) | proxy CPU (µs/request) | runs | errors |")
-print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("loadgen's connections alternate between the two gatehouse nodes (no HAProxy hop; CPU = both).")
+print("`load CPU busy`: the CPU of upstream, redis-server and loadgen; near 100 % the latencies")
+print("measure its queue, not the peer.\n")
+print("| variant | load | peer | offered req/s | achieved req/s | p50 (ms) | p90 (ms) | p99 (ms) | p99.9 (ms) | send lag p99 (ms) | proxy CPU (µs/request) | load CPU busy | runs | errors |")
+print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for variant, frac, peer in sorted(order, key=lambda k: (k[0], float(k[1]), order.index(k))):
     d = data[(variant, frac, peer)]
     print(f"| {variant} | {float(frac):.0%} | {peer} | {fmt(med(d['offered']), ',.0f')} | {fmt(med(d['achieved']), ',.0f')} "
           f"| {fmt(med(d['p50']), '.2f')} | {fmt(med(d['p90']), '.2f')} | {fmt(med(d['p99']), '.2f')} "
           f"| {fmt(med(d['p999']), '.2f')} | {fmt(med(d['lag']), '.2f')} "
-          f"| {fmt(med(d['cpu']), '.1f')} | {len(d['p99'])} | {d['errors']} |")
+          f"| {fmt(med(d['cpu']), '.1f')} | {fmt(med(d['busy']), '.0f')} % | {len(d['p99'])} | {d['errors']} |")
 print("\n**p99 added by Redis** (policy redis − policy local, difference of medians; issue 5")
 print("target ≤ 1 ms on loopback):\n")
 print("A run whose achieved rate falls short of the offered one measured an overloaded peer or")
@@ -592,6 +626,7 @@ redis_fixed_rate
   echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) · $(uname -m) · $NCPU CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))"
   echo "rounds: $ROUNDS × ${DURATION}s per peer and scenario, interleaved · wrk -t1, ${CONNECTIONS} connections (c1000: 1000)"
   echo "CPU placement: proxies on CPU $PROXY_CPU; upstream and wrk on CPU $LOAD_CPU"
+  echo "load average (1, 5, 15 min) at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "versions: $(nginx -v 2>&1 | sed 's/.*version: //'), HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }'), $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }'), gatehouse $("$GATEHOUSE_BIN" version 2>/dev/null | head -1 || echo n/a)"
   echo
   for scen in "${SCENARIOS[@]}"; do

@@ -12,6 +12,9 @@
 // (scheduled -> written) is reported too: if its p99 is not small, the generator did not keep
 // up and the figures say so.
 //
+// Requests still unanswered `--drain` seconds after the schedule ends are errors and enter
+// the latency percentiles with their wait until then.
+//
 //   loadgen --rate R [--connections 50] [--duration 5] [--warmup 1] [--drain 2]
 //           [--tick-us 100] [-H 'name: value']... http://127.0.0.1:PORT/path [URL...]
 //
@@ -354,13 +357,19 @@ class load {
   void finish() {
     if (finished_) return;
     finished_ = true;
-    // Whatever is still out or queued was due in the window and never answered.
+    // Whatever is still out or queued was never answered: an error, and in the percentiles
+    // with its wait so far (a lower bound), so that a stall is not hidden by leaving out
+    // exactly the requests it held up.
+    const auto now = clock_type::now();
+    auto unanswered = [&](time_point when) {
+      if (!recorded(when)) return;
+      ++timeouts_;
+      latency_ns_.push_back((now - when).count());
+    };
     for (const auto& c : conns_) {
-      if (c->busy && recorded(c->due)) ++timeouts_;
+      if (c->busy) unanswered(c->due);
     }
-    for (auto when : backlog_) {
-      if (recorded(when)) ++timeouts_;
-    }
+    for (auto when : backlog_) unanswered(when);
     io_.stop();
   }
 
