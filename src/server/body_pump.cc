@@ -8,6 +8,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace gh::server {
@@ -56,6 +58,22 @@ asio::awaitable<boost::system::error_code> timed_write(asio::ip::tcp::socket& so
   boost::system::error_code ec;
   if (write_now(socket, buffers, sent, ec)) co_return ec;
   co_return co_await write_rest(socket, timer, timeout, buffers, sent);
+}
+
+buffer_pool::lease lend_with_first_bytes(buffer_pool& pool, asio::ip::tcp::socket& socket,
+                                         std::span<const char> first, std::size_t n,
+                                         std::size_t read_size) {
+  auto buf = pool.take();
+  auto space = buf->prepare(std::max(read_size, n));
+  std::memcpy(space.data(), first.data(), n);
+  if (n == first.size() && space.size() > n) {
+    boost::system::error_code ignored;
+    auto more = socket.read_some(space + n, ignored);
+    note_read(socket, more, space.size() - n);
+    n += more;
+  }
+  buf->commit(n);
+  return buf;
 }
 
 template <bool R>

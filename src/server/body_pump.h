@@ -5,6 +5,7 @@
 // bytes land in parser.body for the caller to forward; nothing accumulates here.
 #pragma once
 
+#include "core/buffer_pool.h"
 #include "core/deadline_wheel.h"
 #include "http/message_parser.h"
 
@@ -38,6 +39,15 @@ boost::asio::awaitable<boost::system::error_code> write_rest(
     boost::asio::ip::tcp::socket& socket, deadline_wheel::entry& timer,
     std::chrono::milliseconds timeout, std::span<const boost::asio::const_buffer> buffers,
     std::size_t sent);
+
+// A connection waits for bytes in a small array of its own and borrows a read buffer from
+// the worker's pool only once they are there (core/buffer_pool.h): returns a buffer
+// holding the `n` bytes that arrived in `first` and, when they filled it, what the socket
+// already has queued behind them, up to `read_size` in all (read at once: the socket is
+// non-blocking; nothing queued, or an error, is met again by the next read).
+buffer_pool::lease lend_with_first_bytes(buffer_pool& pool, boost::asio::ip::tcp::socket& socket,
+                                         std::span<const char> first, std::size_t n,
+                                         std::size_t read_size);
 
 class body_pump {
  public:

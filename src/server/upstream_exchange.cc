@@ -22,7 +22,6 @@
 
 #include <array>
 #include <charconv>
-#include <cstring>
 #include <limits>
 #include <optional>
 #include <span>
@@ -545,18 +544,7 @@ class exchange {
         conn_->timer.clear();
         note_read(sock, n, first_bytes_.size());
         if (ec) co_return conn_->timer.expired() ? failure::timeout : failure::reset;
-        ubuf_ = w_.read_buffers().take();
-        auto space = ubuf_->prepare(kUpstreamRead);
-        std::memcpy(space.data(), first_bytes_.data(), n);
-        if (n == first_bytes_.size()) {
-          // More may be queued (a large answer): take it now. The socket is non-blocking;
-          // nothing yet (would_block) or an error is met again by the next read.
-          boost::system::error_code more_ec;
-          auto more = sock.read_some(space + n, more_ec);
-          note_read(sock, more, space.size() - n);
-          n += more;
-        }
-        ubuf_->commit(n);
+        ubuf_ = lend_with_first_bytes(w_.read_buffers(), sock, first_bytes_, n, kUpstreamRead);
       }
       if (rp.status >= 100 && rp.status < 200 && rp.status != 101) {
         rp_.emplace(200);
