@@ -166,10 +166,18 @@ bool check_arn(std::string_view t, std::size_t s, std::size_t prefix_end, check_
   return true;
 }
 
+// After an explicit S3 prefix (s3://, a path-style host, an S3 ARN) the name-like run is a
+// bucket reference even when it breaks the naming rules (`..`, over 63 characters, upper
+// case or `_` as in legacy names): it is masked whole rather than rejected. Rejecting
+// it left its head in clear beside whatever identifier the run held (an account, an IP),
+// and once that was a token the shortened run was a valid bucket (fail towards masking;
+// fuzz regression bucket-left-in-clear-beside-account). Only a run too short to be a
+// bucket, or not starting like one, is not masked; such a run holds no identifier.
 bool check_bucket_at(std::string_view t, std::size_t b, check_result& r) {
-  std::size_t e = extend(t, b, is_bucket_char);
+  if (!is_alnum(at(t, b)) || !is_bucket_char(t[b])) return false;
+  std::size_t e = extend(t, b, is_host_char);
   e = trim_back(t, b, e, ".-");
-  if (!valid_bucket(t.substr(b, e - b)) || is_word(at(t, e))) return false;
+  if (e - b < 3) return false;
   r.from = b;
   r.to = e;
   return true;

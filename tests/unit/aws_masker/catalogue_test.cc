@@ -124,7 +124,8 @@ INSTANTIATE_TEST_SUITE_P(
                       "0a:1b:2c:3d:4e:5f", "sg-1234567", "i-0123456789abcdef01", "my-sg-12345678x",
                       "x-i-12345678", "1234567890123", "v1.123456789012", "AKIAIOSFODNN7EXAMPL",
                       "AWS_EC2_001", "secret_access_key = short", "s3://ab", "EXAMPLEABCDEFG",
-                      "ZZZZZZZZZZZZZZ"));
+                      "ZZZZZZZZZZZZZZ", "s3://", "s3://...", "s3://a.-", "s3://{bucket}/key",
+                      "s3://-x/key", "s3://AWS_BUCKET_001/key", "mys3://my-bucket"));
 
 TEST(Overlap, ArnWinsOverTheAccountInsideIt) {
   mask_map map;

@@ -42,6 +42,40 @@ TEST(Overlap, MergedSpanTakesTheTypeOfTheWinner) {
   EXPECT_EQ(map.value_of("AWS_LEFT_001"), "abc-123456-xyz");
 }
 
+// bucket-left-in-clear-beside-account: after "s3://" a name-like run that breaks the
+// bucket rules ("..", over 63 characters) was rejected while the account or IP inside it
+// was masked, so the head of the run stayed in clear and, once the identifier was a token,
+// masking again found a valid bucket. Such a run is now masked whole.
+void expect_masked_whole_once(const std::string& text, const std::string& expected) {
+  mask_map map;
+  const std::string masked = mask_text(text, map);
+  EXPECT_EQ(masked, expected);
+  mask_map again;
+  EXPECT_EQ(mask_text(masked, again), masked) << "masking the masked text finds a leftover";
+  EXPECT_TRUE(again.empty());
+  EXPECT_EQ(restore_text(masked, map), text);
+}
+
+TEST(Bucket, RunWithDoubleDotAndAnIpIsMaskedWholeNotJustTheIp) {
+  expect_masked_whole_once("cp s3://name........10.0.0.1 .", "cp s3://AWS_BUCKET_001 .");
+}
+
+TEST(Bucket, RunLongerThan63WithAnAccountIsMaskedWhole) {
+  const std::string run =
+      "my-buc11y1111111111155k5115ip-10-0-0-55515555.c" + std::string(30, '-') + "123456789012";
+  expect_masked_whole_once("s3://" + run + " x", "s3://AWS_BUCKET_001 x");
+}
+
+TEST(Bucket, LegacyNameWithUpperCaseOrUnderscoreIsMaskedWhole) {
+  expect_masked_whole_once("s3://my-bucket-123456789012-logsX/key", "s3://AWS_BUCKET_001/key");
+  expect_masked_whole_once("arn:aws:s3:::my_Bucket/*", "arn:aws:s3:::AWS_BUCKET_001/*");
+}
+
+TEST(Bucket, ValidBucketKeepsItsExactExtentAndTrailingPunctuation) {
+  expect_masked_whole_once("see s3://my-data-bucket... or s3://b2b-logs-01.",
+                           "see s3://AWS_BUCKET_001... or s3://AWS_BUCKET_002.");
+}
+
 std::string restore_in_pieces(const mask_map& map, std::string_view in,
                               std::vector<std::size_t> cuts) {
   stream_restorer r(&map, restore_escape::none);
