@@ -120,7 +120,9 @@ bool contains_ci(std::string_view hay, std::string_view needle) {
 // The request body as Kong's kong.request.get_body() sees it, parsed on first use.
 struct BodyView {
   enum Kind { unparsed, empty, form, json_object } kind = unparsed;
-  json::object object;
+  // Only a parsed JSON body makes one: most requests carry the key in a header and
+  // never construct (or destroy) a json::object.
+  std::optional<json::object> object;
 
   void parse(const Context& ctx) {
     kind = empty;
@@ -132,7 +134,7 @@ struct BodyView {
       boost::system::error_code ec;
       json::value v = json::parse(ctx.req.body, ec);
       if (!ec && v.is_object()) {
-        object = std::move(v.as_object());
+        object.emplace(std::move(v.as_object()));
         kind = json_object;
       }
     }
@@ -141,8 +143,8 @@ struct BodyView {
   Found lookup(const Context& ctx, std::string_view name) const {
     if (kind == form) return from_values(form_args::find_all(ctx.req.body, name));
     if (kind != json_object) return {};
-    auto it = object.find(name);
-    if (it == object.end()) return {};
+    auto it = object->find(name);
+    if (it == object->end()) return {};
     const json::value& v = it->value();
     if (v.is_string()) return Found::of_owned(std::string(v.get_string()));
     if (v.is_array() || v.is_object()) return Found::of(Found::duplicate);
@@ -153,8 +155,8 @@ struct BodyView {
     if (kind == form) {
       ctx.req.body = form_args::remove_all(ctx.req.body, name);
     } else if (kind == json_object) {
-      object.erase(name);
-      ctx.req.body = json::serialize(object);
+      object->erase(name);
+      ctx.req.body = json::serialize(*object);
     }
   }
 };

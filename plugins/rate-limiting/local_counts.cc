@@ -24,8 +24,7 @@ namespace {
 // again from the store) rather than read back every interval.
 constexpr int64_t forget_after_ms = 10'000;
 constexpr int64_t error_log_interval_ms = 10'000;
-// rate-limiting asks for at most 6 windows (second..year); more go to the store.
-constexpr std::size_t max_windows = 8;
+// rate-limiting asks for at most store::max_windows windows (second..year).
 
 }  // namespace
 
@@ -34,8 +33,8 @@ local_counts::local_counts(std::shared_ptr<store::Store> store, std::chrono::mil
 
 std::optional<store::limit_result> local_counts::try_admit(
     std::span<const store::window_spec> windows, int64_t cost, int64_t now_ms) {
-  if (windows.size() > max_windows) return std::nullopt;
-  std::array<entry*, max_windows> found{};
+  if (windows.size() > store::max_windows) return std::nullopt;
+  std::array<entry*, store::max_windows> found{};
   std::lock_guard lock(mu_);
   bool room = true;
   for (std::size_t i = 0; i < windows.size(); ++i) {

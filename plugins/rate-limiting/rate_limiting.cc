@@ -65,6 +65,18 @@ struct request_state {
 
 using spec_list = boost::container::small_vector<store::window_spec, rl::all_periods.size()>;
 
+// The windows one plugin last built for one identifier, kept per worker thread: a
+// client's next requests in the same windows reuse the keys (~140 bytes each) and their
+// hashes instead of building and hashing them again. `plugin` is the builder's serial,
+// not its address (a plugin of a later snapshot may reuse an address).
+struct window_cache {
+  uint64_t plugin = 0;  // 0 = empty
+  std::string id;
+  spec_list specs;
+};
+
+std::atomic<uint64_t> next_plugin_serial{1};
+
 class rate_limiting_plugin final : public plugin::Plugin {
  public:
   rate_limiting_plugin(const config::PluginInstance& inst, const json::object& c,
@@ -118,6 +130,9 @@ class rate_limiting_plugin final : public plugin::Plugin {
   Flow decide(Context& ctx, const store::result<store::limit_result>& r) const;
   std::string_view identifier(const Context& ctx) const;
   spec_list windows(std::string_view id, int64_t now_ms) const;
+  // windows() through this thread's cache; valid until the thread's next call (so only
+  // for access() as a plain call: an awaiting access could see it replaced meanwhile).
+  const spec_list& cached_windows(std::string_view id, int64_t now_ms) const;
   void record(const store::limit_result& r, bool blocked, request_state& out) const;
   void apply(const request_state& st, Headers& to) const;
   void log_store_error(const boost::system::error_code& ec) const;
@@ -146,6 +161,7 @@ class rate_limiting_plugin final : public plugin::Plugin {
   // The store answers without waiting (embedded, policy local): access runs as a plain
   // call, with no coroutine frame and no await per request.
   bool sync_ = false;
+  const uint64_t serial_ = next_plugin_serial.fetch_add(1, std::memory_order_relaxed);
 };
 
 std::string_view rate_limiting_plugin::identifier(const Context& ctx) const {
@@ -203,6 +219,27 @@ spec_list rate_limiting_plugin::windows(std::string_view id, int64_t now_ms) con
   return out;
 }
 
+const spec_list& rate_limiting_plugin::cached_windows(std::string_view id,
+                                                      int64_t now_ms) const {
+  // A few entries, chosen by serial: routes with their own rate-limiting alternate
+  // without evicting each other (unless their serials collide; then it is rebuilt).
+  thread_local std::array<window_cache, 4> caches;
+  window_cache& c = caches[serial_ % caches.size()];
+  bool hit = c.plugin == serial_ && c.id == id;
+  if (hit && algorithm_ == store::window_algorithm::fixed) {
+    for (std::size_t i = 0; i < periods_.size() && hit; ++i) {
+      hit = rl::window_at(periods_[i].period, now_ms).start_ms == c.specs[i].start_ms;
+    }
+  }
+  if (!hit) {
+    c.plugin = serial_;
+    c.id.assign(id);
+    c.specs = windows(id, now_ms);
+    for (auto& w : c.specs) w.key_hash = store::hash_key(w.key);
+  }
+  return c.specs;
+}
+
 void rate_limiting_plugin::record(const store::limit_result& r, bool blocked,
                                   request_state& out) const {
   // The most restrictive window: least remaining, ties to the longer period (Kong).
@@ -235,19 +272,26 @@ void rate_limiting_plugin::apply(const request_state& st, Headers& to) const {
     return false;
   });
   to.reserve(to.size() + 2 * periods_.size() + 4);
-  char buf[24];
-  auto number = [&buf](int64_t v) {
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string_view(buf, static_cast<std::size_t>(end - buf));
+  // Each number is formatted once: the most restrictive period's remaining count and the
+  // reset appear under two names.
+  char digits[rl::all_periods.size() + 1][24];
+  auto number = [&digits](std::size_t slot, int64_t v) {
+    char* b = digits[slot];
+    auto [end, ec] = std::to_chars(b, b + sizeof digits[slot], v);
+    return std::string_view(b, static_cast<std::size_t>(end - b));
   };
+  std::string_view best_remaining;
   for (std::size_t i = 0; i < periods_.size(); ++i) {
+    const std::string_view remaining = number(i, st.remaining[i]);
+    if (i == st.best) best_remaining = remaining;
     to.add(rl::limit_header(periods_[i].period), periods_[i].configured_text);
-    to.add(rl::remaining_header(periods_[i].period), number(st.remaining[i]));
+    to.add(rl::remaining_header(periods_[i].period), remaining);
   }
+  const std::string_view reset = number(rl::all_periods.size(), st.reset_s);
   to.add("RateLimit-Limit", periods_[st.best].configured_text);
-  to.add("RateLimit-Remaining", number(st.remaining[st.best]));
-  to.add("RateLimit-Reset", number(st.reset_s));
-  if (st.blocked) to.add("Retry-After", number(st.reset_s));
+  to.add("RateLimit-Remaining", best_remaining);
+  to.add("RateLimit-Reset", reset);
+  if (st.blocked) to.add("Retry-After", reset);
 }
 
 void rate_limiting_plugin::log_store_error(const boost::system::error_code& ec) const {
@@ -288,7 +332,7 @@ Flow rate_limiting_plugin::access(Context& ctx) const {
   // Only when the store answers without waiting (waits() is false): see sync_.
   if (periods_.empty()) return Flow::next;
   const int64_t now = rl::wall_clock_ms();
-  const spec_list list = windows(identifier(ctx), now);
+  const spec_list& list = cached_windows(identifier(ctx), now);
   return decide(ctx, store_->limit_now({list.data(), list.size()}, 1, algorithm_, now));
 }
 

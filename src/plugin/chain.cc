@@ -85,16 +85,16 @@ const std::vector<Chain::Slot>& Chain::slots_for(const config::Route* route) con
   return it == by_route_.end() ? no_route_ : it->second;
 }
 
-const Plugin* Chain::pick(const Slot& slot, const config::Route* route,
-                          const config::Service* service, const config::Consumer* consumer) {
-  if (!consumer || slot.consumer_variants.empty()) return slot.base;
+const Plugin* Chain::pick_for_consumer(const Slot& slot, const config::Route* route,
+                                       const config::Service* service,
+                                       const config::Consumer& consumer) {
   const Plugin* best = slot.base;
   int best_rank = best ? specificity(*best->instance, route ? route->id : "",
                                      service ? service->id : "", "")
                        : -1;
   for (const Plugin* p : slot.consumer_variants) {
     int rank = specificity(*p->instance, route ? route->id : "", service ? service->id : "",
-                           consumer->id);
+                           consumer.id);
     if (rank > best_rank) {
       best_rank = rank;
       best = p;

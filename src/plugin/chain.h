@@ -33,14 +33,22 @@ class Chain {
   };
   // Slots for a route (empty id = no route), highest priority first.
   const std::vector<Slot>& slots_for(const config::Route* route) const;
-  // The instance of a slot that applies to this request.
+  // The instance of a slot that applies to this request. Inline for the usual case (no
+  // consumer-scoped instance): it runs for every slot in several phases of every request.
   static const Plugin* pick(const Slot& slot, const config::Route* route,
-                            const config::Service* service, const config::Consumer* consumer);
+                            const config::Service* service, const config::Consumer* consumer) {
+    if (consumer == nullptr || slot.consumer_variants.empty()) return slot.base;
+    return pick_for_consumer(slot, route, service, *consumer);
+  }
 
   const std::vector<std::shared_ptr<const Plugin>>& all() const { return plugins_; }
   bool any_waits() const noexcept { return any_waits_; }
 
  private:
+  static const Plugin* pick_for_consumer(const Slot& slot, const config::Route* route,
+                                         const config::Service* service,
+                                         const config::Consumer& consumer);
+
   std::vector<std::shared_ptr<const Plugin>> plugins_;
   std::unordered_map<const config::Route*, std::vector<Slot>> by_route_;
   std::vector<Slot> no_route_;

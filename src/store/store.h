@@ -10,12 +10,14 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/container/static_vector.hpp>
 #include <boost/system/errc.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -32,6 +34,13 @@ using std::chrono::milliseconds;
 
 enum class window_algorithm { fixed, sliding };
 
+// The hash the embedded store files `key` under (std::hash). A caller that keeps a
+// window_spec across calls sets window_spec::key_hash to it once, and the store does not
+// hash the key again for every call.
+inline std::size_t hash_key(std::string_view key) noexcept {
+  return std::hash<std::string_view>{}(key);
+}
+
 // One limit to check: `limit` hits per `window`, counted under `key`.
 struct window_spec {
   std::string key;
@@ -40,6 +49,8 @@ struct window_spec {
   // Fixed windows only: the window's start in wall-clock ms, for calendar periods (month,
   // year) whose length varies. -1 = aligned to multiples of `window` since the epoch.
   int64_t start_ms = -1;
+  // hash_key(key), or 0 when not computed (the store then hashes the key itself).
+  std::size_t key_hash = 0;
 };
 
 struct window_state {
@@ -49,9 +60,14 @@ struct window_state {
   milliseconds reset{0};      // until the window (or enough of it) frees a slot
 };
 
+// The most windows one limit() call takes: one per Kong period. A call with more is
+// refused (invalid_argument), so that an answer, returned for every rate-limited request,
+// needs no heap.
+inline constexpr std::size_t max_windows = 6;
+
 struct limit_result {
-  bool admitted = false;               // every window had room, and all were counted
-  std::vector<window_state> windows;   // same order as the specs
+  bool admitted = false;  // every window had room, and all were counted
+  boost::container::static_vector<window_state, max_windows> windows;  // specs' order
 };
 
 class Store {

@@ -2,7 +2,7 @@
 
 #include "store/embedded/window_counting.h"
 
-#include <boost/container/small_vector.hpp>
+#include <boost/container/static_vector.hpp>
 #include <boost/system/errc.hpp>
 
 #include <algorithm>
@@ -13,7 +13,7 @@ namespace gh::store {
 using embedded::entry;
 using embedded::entry_kind;
 using embedded::memory_shard;
-using boost::container::small_vector;
+using boost::container::static_vector;
 
 namespace {
 
@@ -110,28 +110,30 @@ result<int64_t> embedded_store::incr_now(std::string_view key, int64_t delta,
 result<limit_result> embedded_store::limit_now(std::span<const window_spec> windows,
                                                int64_t cost, window_algorithm algorithm,
                                                int64_t now_ms) {
-  if (cost < 0) return errc_code(boost::system::errc::invalid_argument);
-  // Called for every rate-limited request: each key is hashed once, each entry found
-  // once, and the bookkeeping stays on the stack for the usual few windows (one per
-  // period).
+  if (cost < 0 || windows.size() > max_windows) {
+    return errc_code(boost::system::errc::invalid_argument);
+  }
+  // Called for every rate-limited request: each key is hashed once (or not at all when
+  // the caller kept its hash), each entry found once, and the bookkeeping stays on the
+  // stack (at most max_windows windows).
   struct window_slot {
     embedded::hashed_key key;
     unsigned shard;
     entry* found;  // the live entry seen by the check, or nullptr
     embedded::window_check check;
   };
-  small_vector<window_slot, 6> slots;
-  small_vector<unsigned, 6> order;
+  static_vector<window_slot, max_windows> slots;
+  // The shards to lock, each once, in ascending order: atomic across windows and free of
+  // deadlocks with concurrent calls on overlapping keys. Kept sorted as they come (a few).
+  static_vector<unsigned, max_windows> order;
   for (const auto& w : windows) {
-    embedded::hashed_key key(w.key);
-    slots.push_back({key, shard_of(key), nullptr, {}});
-    order.push_back(slots.back().shard);
+    embedded::hashed_key key(w);
+    const unsigned shard = shard_of(key);
+    slots.push_back({key, shard, nullptr, {}});
+    auto at = std::lower_bound(order.begin(), order.end(), shard);
+    if (at == order.end() || *at != shard) order.insert(at, shard);
   }
-  // Lock every involved shard once, in ascending order: atomic across windows and free
-  // of deadlocks with concurrent calls on overlapping keys.
-  std::sort(order.begin(), order.end());
-  order.erase(std::unique(order.begin(), order.end()), order.end());
-  small_vector<std::unique_lock<std::mutex>, 6> locks;
+  static_vector<std::unique_lock<std::mutex>, max_windows> locks;
   for (unsigned i : order) locks.emplace_back(shards_[i]->mu);
 
   // Expiry follows the caller's clock here, so that windows and TTLs agree.

@@ -11,6 +11,8 @@
 // least valuable one), then — only if no entry has a TTL — an arbitrary one.
 #pragma once
 
+#include "store/store.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -26,15 +28,15 @@ namespace gh::store::embedded {
 struct hashed_key {
   std::string_view key;
   std::size_t hash;
-  explicit hashed_key(std::string_view k) noexcept
-      : key(k), hash(std::hash<std::string_view>{}(k)) {}
+  explicit hashed_key(std::string_view k) noexcept : key(k), hash(hash_key(k)) {}
+  // A window_spec's key, with the hash its caller kept (window_spec::key_hash) when set.
+  explicit hashed_key(const window_spec& w) noexcept
+      : key(w.key), hash(w.key_hash != 0 ? w.key_hash : hash_key(w.key)) {}
 };
 
 struct string_hash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
+  std::size_t operator()(std::string_view s) const noexcept { return hash_key(s); }
   std::size_t operator()(const hashed_key& k) const noexcept { return k.hash; }
 };
 

@@ -72,6 +72,9 @@ class redis_store final : public gh::store::Store {
   awaitable<result<limit_result>> limit(std::span<const window_spec> windows, int64_t cost,
                                         window_algorithm algorithm, int64_t now_ms) override {
     limit_result out;
+    if (windows.size() > gh::store::max_windows) {
+      co_return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+    }
     if (windows.empty()) {
       out.admitted = true;
       co_return out;

@@ -163,6 +163,33 @@ TEST(RateLimiting, CountersUseKongsKeyFormat) {
   }
 }
 
+// Policy local keeps each plugin's last keys per thread (cached_windows): plugins of
+// several routes alternating on one thread, more of them than the cache has entries, and
+// clients alternating within one plugin must still count apart.
+TEST(RateLimiting, AlternatingRoutesAndClientsOnOneThreadCountSeparately) {
+  rate_limiting_harness h;
+  std::vector<std::shared_ptr<const plugin::Plugin>> routes;
+  for (int i = 0; i < 5; ++i) {
+    h.instance.route_id = "route-" + std::to_string(i);
+    routes.push_back(h.build(R"({"hour": 2, "limit_by": "ip"})"));
+  }
+  const int64_t hour = wall_ms() / 3'600'000;
+  std::vector<Flow> seen;
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& p : routes) {
+      for (const char* ip : {"10.0.0.1", "10.0.0.2"}) {
+        auto ctx = h.request(ip);
+        seen.push_back(h.run(*p, *ctx));
+      }
+    }
+  }
+  if (wall_ms() / 3'600'000 != hour) return;  // an hour boundary passed: counts restarted
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i], i < 20 ? Flow::next : Flow::respond) << "request " << i;
+  }
+  EXPECT_EQ(h.store->stats().entries, 10u);  // one window per route and client
+}
+
 TEST(RateLimiting, ConsumerLimitFallsBackToCredentialThenClientIp) {
   rate_limiting_harness h;
   auto p = h.build(R"({"minute": 1})");

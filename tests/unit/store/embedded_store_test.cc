@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -160,6 +161,30 @@ TEST(EmbeddedStore, SlidingWindowWeighsThePreviousBucketByItsRemainingShare) {
   EXPECT_EQ(refused->windows[0].reset, 6000ms);
   EXPECT_FALSE(s.limit_now(w, 1, window_algorithm::sliding, half + 5999)->admitted);
   EXPECT_TRUE(s.limit_now(w, 1, window_algorithm::sliding, half + 6000)->admitted);
+}
+
+// A caller that keeps its specs passes the key's hash (window_spec::key_hash): the entry
+// is the same one a spec without it, and every other operation, finds. Also: the shards
+// of several windows are locked once each, whatever order their keys come in.
+TEST(EmbeddedStore, SpecWithKeptHashCountsInTheSameEntry) {
+  const int64_t now = 60'000 * 4242 + 1;
+  fake_clock clock;
+  *clock.t = now;
+  embedded_store s(with_clock(clock));
+  std::vector<window_spec> plain{{"ratelimit:r:s:id:min", 3, 60s}, {"ratelimit:r:s:id:hour", 5, 3600s}};
+  std::vector<window_spec> hashed = plain;
+  for (auto& w : hashed) w.key_hash = hash_key(w.key);
+  std::reverse(hashed.begin(), hashed.end());
+  EXPECT_TRUE(s.limit_now(plain, 1, window_algorithm::fixed, now)->admitted);
+  EXPECT_TRUE(s.limit_now(hashed, 1, window_algorithm::fixed, now)->admitted);
+  EXPECT_TRUE(s.limit_now(plain, 1, window_algorithm::fixed, now)->admitted);
+  auto refused = s.limit_now(hashed, 1, window_algorithm::fixed, now);
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(refused->admitted);
+  EXPECT_EQ(refused->windows[1].remaining, 0);  // the minute window (reversed order)
+  EXPECT_EQ(s.get_now("ratelimit:r:s:id:min"), "3");
+  EXPECT_EQ(s.get_now("ratelimit:r:s:id:hour"), "3");
+  EXPECT_EQ(s.stats().entries, 2u);
 }
 
 TEST(EmbeddedStore, ConcurrentLimitCallsFromEightThreadsAdmitExactlyTheLimit) {
