@@ -15,10 +15,12 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/container/small_vector.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <span>
 #include <stdexcept>
 
@@ -73,6 +75,10 @@ struct window_cache {
   uint64_t plugin = 0;  // 0 = empty
   std::string id;
   spec_list specs;
+  // The specs hold while from <= now < until: the latest start and the earliest end of
+  // their fixed windows (sliding keys carry no date: always).
+  int64_t from = 0;
+  int64_t until = 0;
 };
 
 std::atomic<uint64_t> next_plugin_serial{1};
@@ -225,17 +231,18 @@ const spec_list& rate_limiting_plugin::cached_windows(std::string_view id,
   // without evicting each other (unless their serials collide; then it is rebuilt).
   thread_local std::array<window_cache, 4> caches;
   window_cache& c = caches[serial_ % caches.size()];
-  bool hit = c.plugin == serial_ && c.id == id;
-  if (hit && algorithm_ == store::window_algorithm::fixed) {
-    for (std::size_t i = 0; i < periods_.size() && hit; ++i) {
-      hit = rl::window_at(periods_[i].period, now_ms).start_ms == c.specs[i].start_ms;
+  if (c.plugin == serial_ && c.from <= now_ms && now_ms < c.until && c.id == id) return c.specs;
+  c.plugin = serial_;
+  c.id.assign(id);
+  c.specs = windows(id, now_ms);
+  c.from = std::numeric_limits<int64_t>::min();
+  c.until = std::numeric_limits<int64_t>::max();
+  for (auto& w : c.specs) {
+    w.key_hash = store::hash_key(w.key);
+    if (algorithm_ == store::window_algorithm::fixed) {
+      c.from = std::max(c.from, w.start_ms);
+      c.until = std::min(c.until, w.start_ms + w.window.count());
     }
-  }
-  if (!hit) {
-    c.plugin = serial_;
-    c.id.assign(id);
-    c.specs = windows(id, now_ms);
-    for (auto& w : c.specs) w.key_hash = store::hash_key(w.key);
   }
   return c.specs;
 }
