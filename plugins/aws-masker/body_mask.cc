@@ -140,15 +140,16 @@ bool walk(std::string_view t, const mask_engine& engine, std::vector<string_item
 }  // namespace
 
 bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, std::string& out,
-               mask_stats* stats) {
+               mask_stats* stats, json_scan scan) {
   if (in.size() >= UINT32_MAX) return false;
   // Per-thread buffers: a request on a worker reuses the previous request's capacity.
   struct pending {
     uint32_t raw_begin;
     uint32_t raw_end;
-    uint32_t value_begin;  // in `values`
+    uint32_t value_begin;  // in `values`, or in `in` when `decoded` is false
     uint32_t value_end;
     uint16_t type;
+    bool decoded;
   };
   struct buffers {
     std::vector<string_item> items;
@@ -167,14 +168,22 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
   // Every match first, tokens after: a malformed escape must not leave tokens issued.
   b.todo.clear();
   b.values.clear();
-  for (const string_item& it : b.items) {
-    if (it.skip || it.end == it.begin) continue;
+  // A string with escapes is matched in place (json_text::blank_escapes: same positions,
+  // no decoded copy, no offset mapping) unless it holds an escape other than \" \n \r \t
+  // (\/ inside an ARN, \u: only decoding reads them right) or custom patterns take part;
+  // then it is decoded and match positions are mapped back to raw offsets.
+  const bool in_place_ok = !engine.has_custom_patterns();
+  enum class outcome { done, malformed, decode };
+  auto scan_item = [&](const string_item& it, bool in_place) {
     std::string_view raw = in.substr(it.begin, it.end - it.begin);
     std::string_view text = raw;
     bool by_blocks = false;  // offsets in b.blocks, else in b.offsets
-    if (it.escaped) {
+    if (it.escaped && in_place) {
+      if (!json_text::blank_escapes(raw, b.decoded)) return outcome::decode;
+      text = b.decoded;
+    } else if (it.escaped) {
       by_blocks = json_text::unescape_blocks(raw, b.decoded, b.blocks);
-      if (!by_blocks && !json_text::unescape(raw, b.decoded, &b.offsets)) return false;
+      if (!by_blocks && !json_text::unescape(raw, b.decoded, &b.offsets)) return outcome::malformed;
       text = b.decoded;
     }
     b.extra.clear();
@@ -183,29 +192,51 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
           {0, static_cast<uint32_t>(text.size()), static_cast<uint16_t>(it.context_type), 10});
     }
     engine.find(text, b.found, b.extra.empty() ? nullptr : &b.extra);
-    if (b.found.empty()) continue;
+    if (b.found.empty()) return outcome::done;
+    const bool mapped = it.escaped && !in_place;
+    if (it.escaped && in_place) {
+      // In place, a match is its own raw bytes only if it holds no escape: no catalogue
+      // match does (a backslash or blank ends every identifier), but should one, the
+      // string is decoded instead of issuing a token for escaped text.
+      for (const match& m : b.found) {
+        if (raw[m.begin] != text[m.begin] ||
+            raw.substr(m.begin, m.end - m.begin).find('\\') != std::string_view::npos)
+          return outcome::decode;
+      }
+    }
     json_text::offset_cursor cursor(b.offsets);
     json_text::block_cursor block_cursor(b.blocks);
     auto to_raw = [&](std::size_t pos) {
-      if (!it.escaped) return pos;
+      if (!mapped) return pos;
       return by_blocks ? block_cursor.raw(pos) : cursor.raw(pos);
     };
     for (const match& m : b.found) {
-      const std::size_t rb = to_raw(m.begin);
-      const std::size_t re = to_raw(m.end);
+      const auto rb = static_cast<uint32_t>(it.begin + to_raw(m.begin));
+      const auto re = static_cast<uint32_t>(it.begin + to_raw(m.end));
+      if (!mapped) {  // the value is its own raw bytes: no copy
+        b.todo.push_back({rb, re, rb, re, m.type, false});
+        continue;
+      }
       auto vb = static_cast<uint32_t>(b.values.size());
       b.values.append(text.substr(m.begin, m.end - m.begin));
-      b.todo.push_back({static_cast<uint32_t>(it.begin + rb), static_cast<uint32_t>(it.begin + re),
-                        vb, static_cast<uint32_t>(b.values.size()), m.type});
+      b.todo.push_back({rb, re, vb, static_cast<uint32_t>(b.values.size()), m.type, true});
     }
+    return outcome::done;
+  };
+  for (const string_item& it : b.items) {
+    if (it.skip || it.end == it.begin) continue;
+    outcome o = scan_item(it, in_place_ok && scan == json_scan::in_place);
+    if (o == outcome::decode) o = scan_item(it, false);
+    if (o == outcome::malformed) return false;
   }
   map.reserve(map.size() + b.todo.size());
   std::size_t pos = 0;  // copied up to here
   const std::string_view values = b.values;
   for (const pending& p : b.todo) {
     out.append(in.data() + pos, p.raw_begin - pos);
-    out += map.token_for(engine.type_names()[p.type],
-                         values.substr(p.value_begin, p.value_end - p.value_begin));
+    out +=
+        map.token_for(engine.type_names()[p.type],
+                      (p.decoded ? values : in).substr(p.value_begin, p.value_end - p.value_begin));
     if (stats != nullptr) stats->add(p.type);
     pos = p.raw_end;
   }

@@ -8,6 +8,7 @@
 #include <emmintrin.h>
 #endif
 #if defined(__x86_64__)
+#include <immintrin.h>
 #include <tmmintrin.h>
 #endif
 
@@ -421,6 +422,68 @@ bool unescape_blocks(std::string_view raw, std::string& out, block_offsets& bo) 
   return true;
 }
 
+[[gnu::always_inline]] inline block_masks masks64_sse2(const char* p) noexcept {
+  return masks64(p);
+}
+
+__attribute__((target("avx2"))) inline block_masks masks64_avx2(const char* p) noexcept {
+  const __m256i quote = _mm256_set1_epi8('"');
+  const __m256i backslash = _mm256_set1_epi8('\\');
+  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+  block_masks m;
+  m.quotes = uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, quote)))} |
+             uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, quote)))}
+                 << 32;
+  m.backslashes =
+      uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, backslash)))} |
+      uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, backslash)))} << 32;
+  return m;
+}
+
+template <block_masks (*Masks)(const char*)>
+[[gnu::always_inline]] inline bool blank_escapes_with(std::string_view raw, std::string& out) {
+  const std::size_t n = raw.size();
+  out.resize(n);
+  uint64_t carry = 0;  // 1: the next block's first byte is escaped
+  for (std::size_t at = 0; at < n; at += 64) {
+    const std::size_t len = std::min<std::size_t>(64, n - at);
+    char* o = out.data() + at;
+    alignas(16) char tail[64];
+    const char* p = raw.data() + at;
+    if (len < 64) {  // zeros after the end: a backslash ending the string escapes a 0
+      std::memset(tail, 0, sizeof tail);
+      std::memcpy(tail, p, len);
+      p = tail;
+    }
+    const block_masks m = Masks(p);
+    if (len == 64)
+      std::memcpy(o, p, 64);  // a fixed size: vector moves, not a call
+    else
+      std::memcpy(o, p, len);
+    // \" stays as it is; every other escaped byte is looked at (pasted CLI output: one \n
+    // per line against several \").
+    const uint64_t escaped = escaped_bytes(m.backslashes, carry);
+    for (uint64_t e = escaped & ~m.quotes; e != 0; e &= e - 1) {
+      const auto k = static_cast<std::size_t>(__builtin_ctzll(e));
+      if (p[k] != 'n' && p[k] != 'r' && p[k] != 't') return false;
+      o[k] = ' ';
+      o[static_cast<std::ptrdiff_t>(k) - 1] = ' ';  // the backslash, maybe in the block before
+    }
+  }
+  return carry == 0;
+}
+
+__attribute__((target("avx2"))) bool blank_escapes_avx2(std::string_view raw, std::string& out) {
+  return blank_escapes_with<masks64_avx2>(raw, out);
+}
+
+bool blank_escapes(std::string_view raw, std::string& out) {
+  // The bitmaps 32 bytes at a time where the CPU can (checked once).
+  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
+  return avx2 ? blank_escapes_avx2(raw, out) : blank_escapes_with<masks64_sse2>(raw, out);
+}
+
 // Only called on offsets unescape_blocks() filled, so on a CPU with POPCNT.
 __attribute__((target("popcnt"))) std::size_t block_cursor::raw(std::size_t decoded) noexcept {
   if (decoded >= b_.decoded_size) return b_.raw_size;
@@ -449,6 +512,7 @@ __attribute__((target("popcnt"))) std::size_t block_cursor::raw(std::size_t deco
 }
 #else
 bool unescape_blocks(std::string_view, std::string&, block_offsets&) { return false; }
+bool blank_escapes(std::string_view, std::string&) { return false; }
 std::size_t block_cursor::raw(std::size_t decoded) noexcept { return decoded; }  // never used
 #endif
 

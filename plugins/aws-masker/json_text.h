@@ -93,6 +93,16 @@ class block_cursor {
   const block_offsets& b_;
   std::size_t block_ = 0;
 };
+// The in-place alternative to decoding, for matching: `out` gets the contents of a JSON
+// string (between the quotes) byte for byte, except that each \n, \r and \t escape is
+// written as two spaces, so every position in `out` is the same position in `raw` (no
+// offset mapping) and the escaped letter cannot glue a word byte to what follows ("\ni-..."
+// reads as whitespace before "i-..."). \" is kept as it is: a backslash is never part of
+// an identifier, and the catalogue's key patterns accept \" (text pasted from JSON).
+// False (`out` unspecified) when the string holds another escape (\/, \u, \b, \f, and
+// \\, whose decoded backslash those key patterns would take as an escape) or a malformed
+// one, or the CPU lacks SSE2: then the caller decodes it.
+bool blank_escapes(std::string_view raw, std::string& out);
 // Appends `s` escaped for the inside of a JSON string.
 void escape_append(std::string_view s, std::string& out);
 bool needs_escape(std::string_view s) noexcept;

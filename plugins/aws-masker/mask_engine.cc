@@ -97,6 +97,7 @@ mask_engine::mask_engine(const engine_options& options) : generation_(next_gener
     ids.push_back(id);
   }
   for (const auto& d : derived_types()) derived_ids_.emplace_back(d, intern_type(d));
+  has_custom_ = !options.custom_patterns.empty();
   for (const auto& c : options.custom_patterns) {
     if (!valid_type_name(c.type)) {
       throw std::runtime_error("custom_patterns: invalid type '" + c.type + "'");

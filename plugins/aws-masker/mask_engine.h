@@ -74,6 +74,9 @@ class mask_engine {
   void mask(std::string_view text, mask_map& map, std::string& out, mask_stats* stats = nullptr,
             const std::vector<match>* extra = nullptr) const;
 
+  // Whether user patterns take part: they may depend on exact bytes (a newline, a quote),
+  // so JSON strings are then matched decoded only (body_mask.cc).
+  bool has_custom_patterns() const noexcept { return has_custom_; }
   const std::vector<std::string>& type_names() const noexcept { return type_names_; }
   // -1 when unknown.
   int type_id(std::string_view name) const noexcept;
@@ -97,6 +100,7 @@ class mask_engine {
   native_scanner native_;
   std::vector<std::pair<std::string_view, uint16_t>> derived_ids_;
   uint64_t generation_ = 0;
+  bool has_custom_ = false;
   std::vector<compiled_pattern> patterns_;
   std::vector<std::string> type_names_;
   std::unordered_map<std::string, uint16_t, string_hash, std::equal_to<>> type_ids_;

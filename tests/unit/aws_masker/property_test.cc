@@ -120,6 +120,62 @@ TEST(Property, RandomJsonStaysValidNoLeakExactRoundTrip) {
   }
 }
 
+// Strings with escapes are matched in place (\" kept, \n \r \t blanked) unless they hold
+// another escape: that must mask exactly what decoding first masks. Pieces glue identifiers
+// to escapes, quotes, key contexts and each other on purpose.
+std::string adversarial_piece(std::mt19937& g) {
+  static const char* pieces[] = {"\n",
+                                 "\t",
+                                 "\r",
+                                 "\"",
+                                 "\\",
+                                 "/",
+                                 "-",
+                                 ".",
+                                 ":",
+                                 " ",
+                                 "_",
+                                 "=",
+                                 "n",
+                                 "t",
+                                 "x",
+                                 "A",
+                                 "0",
+                                 "\"SecretAccessKey\": \"",
+                                 "aws_session_token=",
+                                 "\"KeyId\":\"",
+                                 "key_id: ",
+                                 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                                 "1234abcd-12ab-34cd-56ef-1234567890ab",
+                                 "FwoGZXIvYXdzEXAMPLE",
+                                 "s3://",
+                                 ".s3.amazonaws.com",
+                                 "ip-10-0-1-5",
+                                 ".ec2.internal",
+                                 "é"};
+  if (g() % 3 == 0) return random_identifier(g);
+  return pieces[g() % (sizeof pieces / sizeof pieces[0])];
+}
+
+TEST(Property, JsonStringsMatchedInPlaceMaskExactlyAsDecodedOnes) {
+  std::mt19937 g(4242);
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string text;
+    const int n = 1 + static_cast<int>(g() % 40);
+    for (int i = 0; i < n; ++i) text += adversarial_piece(g);
+    if (g() % 4 == 0) text = std::string(64 + g() % 80, ' ') + text;  // past one block
+    const std::string in = boost::json::serialize(boost::json::object{{"t", text}, {text, 1}});
+    mask_map in_place_map, decoded_map;
+    std::string in_place, decoded;
+    ASSERT_TRUE(mask_json(default_engine(), in, in_place_map, in_place));
+    ASSERT_TRUE(mask_json(default_engine(), in, decoded_map, decoded, nullptr, json_scan::decoded));
+    ASSERT_EQ(in_place, decoded) << in;
+    ASSERT_EQ(in_place_map.size(), decoded_map.size());
+    for (std::size_t i = 0; i < in_place_map.size(); ++i)
+      ASSERT_EQ(in_place_map.at(i).value, decoded_map.at(i).value);
+  }
+}
+
 TEST(Property, RandomSseRandomChunksRestoresEveryDelta) {
   std::mt19937 g(7);
   for (int iter = 0; iter < 500; ++iter) {
