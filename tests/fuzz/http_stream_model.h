@@ -1,8 +1,8 @@
 // The proxy's reading of one connection, replayed on bytes from the fuzzer.
 //
 // read_messages() does what src/server/proxy_session.cc (read_head) and body_pump.cc
-// (feed) do with a client connection, and what upstream_exchange.cc (read_response_head)
-// does with an upstream one: header and body limits, head validation, then the body,
+// (feed) do with a client connection, and what upstream_exchange.cc (read_response_head,
+// then relay_response's in-place relay of Content-Length bodies) does with an upstream one: header and body limits, head validation, then the body,
 // message after message while the connection stays alive. The bytes arrive in segments
 // of the fuzzer's choosing, as TCP delivers them. The result lists what the proxy would
 // have made of each message, so a target can check the smuggling rules on it and compare
@@ -119,6 +119,21 @@ bool read_body(http::message_parser<R>& p, std::string& buf, segmented_socket& s
   return true;
 }
 
+// upstream_exchange::relay_response: a Content-Length body that no plugin filters goes
+// to the client from the read buffer (message_parser::pass_body), not through put().
+inline bool pass_length_body(http::response_parser& p, std::string& buf, segmented_socket& sock,
+                             message_outcome& o) {
+  while (!p.is_done()) {
+    auto n = p.pass_body(buf.size());
+    o.body.append(buf, 0, n);
+    buf.erase(0, n);
+    if (!p.is_done() && !sock.read_into(buf)) return false;  // the bytes ended mid-body
+  }
+  o.complete = true;
+  o.keep_alive = p.keep_alive();
+  return true;
+}
+
 }  // namespace detail
 
 // Client side: proxy_session::read_head, validate_head, then the request body.
@@ -208,7 +223,8 @@ inline std::vector<message_outcome> read_responses(segmented_socket sock, const 
       out.push_back(std::move(o));
       return out;
     }
-    bool whole = detail::read_body(*rp, buf, sock, o);
+    bool whole = rp->in_length_body() ? detail::pass_length_body(*rp, buf, sock, o)
+                                      : detail::read_body(*rp, buf, sock, o);
     out.push_back(std::move(o));
     if (!whole || !out.back().keep_alive) return out;
   }
