@@ -22,19 +22,19 @@ int64_t days_from_civil(int y, unsigned m, unsigned d) {
 }  // namespace
 
 std::string_view period_name(period p) noexcept {
-  constexpr std::string_view names[] = {"second", "minute", "hour", "day", "month", "year"};
+  static constexpr std::string_view names[] = {"second", "minute", "hour", "day", "month", "year"};
   return names[static_cast<int>(p)];
 }
 
 std::string_view limit_header(period p) noexcept {
-  constexpr std::string_view names[] = {
+  static constexpr std::string_view names[] = {
       "X-RateLimit-Limit-Second", "X-RateLimit-Limit-Minute", "X-RateLimit-Limit-Hour",
       "X-RateLimit-Limit-Day",    "X-RateLimit-Limit-Month",  "X-RateLimit-Limit-Year"};
   return names[static_cast<int>(p)];
 }
 
 std::string_view remaining_header(period p) noexcept {
-  constexpr std::string_view names[] = {
+  static constexpr std::string_view names[] = {
       "X-RateLimit-Remaining-Second", "X-RateLimit-Remaining-Minute",
       "X-RateLimit-Remaining-Hour",   "X-RateLimit-Remaining-Day",
       "X-RateLimit-Remaining-Month",  "X-RateLimit-Remaining-Year"};
@@ -42,7 +42,7 @@ std::string_view remaining_header(period p) noexcept {
 }
 
 int64_t nominal_length_ms(period p) noexcept {
-  constexpr int64_t lengths[] = {1, 60, 3600, 86400, 2592000, 31536000};
+  static constexpr int64_t lengths[] = {1, 60, 3600, 86400, 2592000, 31536000};
   return lengths[static_cast<int>(p)] * second_ms;
 }
 
