@@ -230,13 +230,18 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
     if (o == outcome::malformed) return false;
   }
   map.reserve(map.size() + b.todo.size());
+  // The map's slot of each engine type, looked up on first use in this body.
+  constexpr uint32_t kNoSlot = UINT32_MAX;
+  thread_local std::vector<uint32_t> slot_of;
+  slot_of.assign(engine.type_names().size(), kNoSlot);
   std::size_t pos = 0;  // copied up to here
   const std::string_view values = b.values;
   for (const pending& p : b.todo) {
     out.append(in.data() + pos, p.raw_begin - pos);
-    out +=
-        map.token_for(engine.type_names()[p.type],
-                      (p.decoded ? values : in).substr(p.value_begin, p.value_end - p.value_begin));
+    uint32_t& slot = slot_of[p.type];
+    if (slot == kNoSlot) slot = map.slot_of_type(engine.type_names()[p.type]);
+    out += map.token_for_slot(
+        slot, (p.decoded ? values : in).substr(p.value_begin, p.value_end - p.value_begin));
     if (stats != nullptr) stats->add(p.type);
     pos = p.raw_end;
   }

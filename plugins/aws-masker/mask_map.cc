@@ -186,7 +186,18 @@ std::string_view mask_map::token_for(std::string_view type, std::string_view val
   const uint64_t h = string_hash{}(value);
   if (std::size_t pos = find(by_value_, false, value, h); pos != npos)
     return token_at(entries_[pos]);
-  const uint32_t t = type_index(type);
+  return issue(type_index(type), value, h);
+}
+
+std::string_view mask_map::token_for_slot(uint32_t slot, std::string_view value) {
+  const uint64_t h = string_hash{}(value);
+  if (std::size_t pos = find(by_value_, false, value, h); pos != npos)
+    return token_at(entries_[pos]);
+  return issue(slot, value, h);
+}
+
+std::string_view mask_map::issue(uint32_t t, std::string_view value, uint64_t h) {
+  const std::string_view type = types_[t].name;
   unsigned long n = ++types_[t].issued;
   if (has_inserted_) {
     while (value_of(make_token(type, n))) n = ++types_[t].issued;  // taken

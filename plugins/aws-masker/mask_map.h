@@ -47,6 +47,10 @@ class mask_map {
 
   // The token for `value`, issuing the next one of `type` when the value is new.
   std::string_view token_for(std::string_view type, std::string_view value);
+  // The same with the type given by its slot in this map (slot_of_type()): a caller issuing
+  // many tokens of a few types finds each type once, not once per new value.
+  uint32_t slot_of_type(std::string_view type) { return type_index(type); }
+  std::string_view token_for_slot(uint32_t slot, std::string_view value);
   // Room for `n` more pairs without rehashing.
   void reserve(std::size_t n);
   // Adds a pair issued elsewhere (the store, a map file). Keeps per-type counters past
@@ -103,6 +107,7 @@ class mask_map {
   // merging store pairs): masking a request never needs it.
   void index_tokens() const;
   uint32_t type_index(std::string_view type);
+  std::string_view issue(uint32_t slot, std::string_view value, uint64_t value_hash);
   // Appends the pair (the token written by `write_token` after the value) and indexes it.
   template <typename WriteToken>
   std::size_t append(uint32_t type, std::string_view value, uint64_t value_hash,
