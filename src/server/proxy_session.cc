@@ -101,18 +101,10 @@ class session {
     bool first = true;
     for (;;) {
       if (buffered() > 0) {
-        // obs-fold is refused by message_parser::put (bad_value -> 400 below).
-        beast::error_code ec;
-        auto used = p.put(buf_->data(), ec);
+        std::size_t used = 0;
+        int r = parse_head_bytes(p, buf_->data(), used);
         buf_->consume(used);
-        head_bytes_ += used;
-        if (!ec && p.is_header_done()) co_return 0;
-        if (ec && ec != beast::http::error::need_more) {
-          if (p.refusal() == http::parse_refusal::too_many_fields) co_return 431;
-          if (ec == beast::http::error::header_limit) co_return p.method.empty() ? 414 : 431;
-          if (ec == beast::http::error::body_limit) co_return 413;  // client_max_body_size
-          co_return 400;
-        }
+        if (r != kNeedMore) co_return r;
         if (buf_->size() > s.max_header_size) co_return p.method.empty() ? 414 : 431;
       }
       bool idle = buffered() == 0 && first;
@@ -122,16 +114,14 @@ class session {
       w_.counters().reading.fetch_add(1, std::memory_order_relaxed);
       boost::system::error_code ec;
       std::size_t n = 0;
-      if (buf_) {
+      const bool into_array = !buf_;
+      if (into_array) {
+        std::tie(ec, n) = co_await sock_.async_read_some(asio::buffer(first_bytes_), use_tuple);
+        note_read(sock_, n, first_bytes_.size());
+      } else {
         std::tie(ec, n) = co_await sock_.async_read_some(buf_->prepare(kHeadRead), use_tuple);
         note_read(sock_, n, kHeadRead);
         if (!ec) buf_->commit(n);
-      } else {
-        // Nothing buffered: the request is awaited in the session's small array and a
-        // read buffer is borrowed only once it is there (core/buffer_pool.h).
-        std::tie(ec, n) = co_await sock_.async_read_some(asio::buffer(first_bytes_), use_tuple);
-        note_read(sock_, n, first_bytes_.size());
-        if (!ec) buf_ = lend_with_first_bytes(w_.read_buffers(), sock_, first_bytes_, n, kHeadRead);
       }
       w_.counters().reading.fetch_sub(1, std::memory_order_relaxed);
       timer_.clear();
@@ -141,7 +131,45 @@ class session {
         co_return -1;
       }
       first = false;
+      if (!into_array) continue;
+      // Nothing was buffered: the request was awaited in the session's small array. A
+      // head that arrived whole there is parsed in place and needs no buffer; otherwise a
+      // read buffer is borrowed (core/buffer_pool.h) for the bytes the parser has not
+      // used, with what more the socket already holds when they filled the array.
+      auto pool = [&](std::size_t from) {
+        buf_ = lend_with_first_bytes(w_.read_buffers(), sock_, std::span(first_bytes_).subspan(from),
+                                     n - from, kHeadRead);
+      };
+      if (n < first_bytes_.size()) {
+        std::size_t used = 0;
+        int r = parse_head_bytes(p, asio::buffer(first_bytes_.data(), n), used);
+        if (r > 0) co_return r;
+        if (r == 0) {
+          if (used < n) pool(used);  // body bytes or a pipelined request
+          co_return 0;
+        }
+      }
+      pool(0);
     }
+  }
+
+  static constexpr int kNeedMore = -2;
+
+  // Parses request head bytes: 0 when the head is complete, kNeedMore, or the status to
+  // refuse the request with. `used` bytes were taken (the rest must be presented again).
+  int parse_head_bytes(http::request_parser& p, asio::const_buffer bytes, std::size_t& used) {
+    // obs-fold is refused by message_parser::put (bad_value -> 400 below).
+    beast::error_code ec;
+    used = p.put(bytes, ec);
+    head_bytes_ += used;
+    if (!ec && p.is_header_done()) return 0;
+    if (ec && ec != beast::http::error::need_more) {
+      if (p.refusal() == http::parse_refusal::too_many_fields) return 431;
+      if (ec == beast::http::error::header_limit) return p.method.empty() ? 414 : 431;
+      if (ec == beast::http::error::body_limit) return 413;  // client_max_body_size
+      return 400;
+    }
+    return kNeedMore;
   }
 
   // nginx's lingering close: after answering early, read and drop what the client still
