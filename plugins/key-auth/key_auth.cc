@@ -74,8 +74,8 @@ std::string random_key() {
 struct Found {
   enum Kind { none, string, duplicate, other } kind = none;
   std::string_view view;  // into the request headers while they are unchanged
-  std::string owned;
-  bool is_owned = false;
+  // A decoded value; empty (no std::string to build and destroy) for a header value.
+  std::optional<std::string> owned;
 
   static Found of(Kind k) {
     Found f;
@@ -89,16 +89,13 @@ struct Found {
   }
   static Found of_owned(std::string v) {
     Found f = of(string);
-    f.owned = std::move(v);
-    f.is_owned = true;
+    f.owned.emplace(std::move(v));
     return f;
   }
-  std::string_view value() const noexcept { return is_owned ? std::string_view(owned) : view; }
+  std::string_view value() const noexcept { return owned ? std::string_view(*owned) : view; }
   // Copies a viewed value before the headers it points into change.
   void own() {
-    if (is_owned) return;
-    owned.assign(view);
-    is_owned = true;
+    if (!owned) owned.emplace(view);
   }
 };
 
@@ -191,7 +188,10 @@ class KeyAuthPlugin final : public plugin::Plugin {
         run_on_preflight_(get_bool(c, "run_on_preflight", true)),
         anonymous_(get_string(c, "anonymous")) {
     www_authenticate_ = has_string(c, "realm") ? "Key realm=\"" + get_string(c, "realm") + "\"" : "Key";
-    for (const auto& n : key_names_) header_names_.push_back(hyphenated(n));
+    for (const auto& n : key_names_) {
+      std::string h = hyphenated(n);
+      header_names_.push_back(h == n ? std::string() : std::move(h));
+    }
     if (cfg) index(*cfg);
   }
 
@@ -254,13 +254,13 @@ class KeyAuthPlugin final : public plugin::Plugin {
   // One pass over the request headers: how many fields carry key name `i` (nginx also
   // finds `key_name` as `key-name`, but only when no field is named exactly key_name).
   Found find_in_headers(const Context& ctx, std::size_t i) const {
-    std::string_view exact = key_names_[i], hyphen = header_names_[i];
+    std::string_view exact = key_names_[i], hyphen = header_names_[i];  // hyphen may be ""
     std::size_t n_exact = 0, n_hyphen = 0;
     std::string_view first_exact, first_hyphen;
     for (const auto& f : ctx.req.headers) {
       if (iequals(f.name, exact)) {
         if (n_exact++ == 0) first_exact = f.value;
-      } else if (iequals(f.name, hyphen)) {
+      } else if (!hyphen.empty() && iequals(f.name, hyphen)) {
         if (n_hyphen++ == 0) first_hyphen = f.value;
       }
     }
@@ -274,7 +274,7 @@ class KeyAuthPlugin final : public plugin::Plugin {
     const std::string& name = key_names_[i];
     if (!ctx.req.query.empty()) ctx.req.query = form_args::remove_all(ctx.req.query, name);
     ctx.req.headers.remove(name);
-    ctx.req.headers.remove(header_names_[i]);
+    if (!header_names_[i].empty()) ctx.req.headers.remove(header_names_[i]);
     if (key_in_body_) {
       if (body.kind == BodyView::unparsed) body.parse(ctx);
       body.remove(ctx, name);
@@ -320,7 +320,9 @@ class KeyAuthPlugin final : public plugin::Plugin {
   }
 
   std::vector<std::string> key_names_;
-  std::vector<std::string> header_names_;  // key_names with '_' as '-' (nginx's lookup)
+  // key_names with '_' as '-' (nginx's lookup); empty for a name without '_', so that
+  // the header scan compares each field once.
+  std::vector<std::string> header_names_;
   bool hide_credentials_;
   bool key_in_header_;
   bool key_in_query_;
