@@ -26,10 +26,6 @@ struct frame {
   std::string_view key;
 };
 
-bool is_b64(char c) noexcept {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '+';
-}
-
 int context_type_for(const mask_engine& engine, std::string_view key) {
   if (key.size() < 5 || key.size() > 40) return -1;
   char buf[40];
@@ -48,26 +44,18 @@ int context_type_for(const mask_engine& engine, std::string_view key) {
   return -1;
 }
 
-// Whether a whole decoded value fits its context type.
-bool context_value_ok(const mask_engine& engine, int type, std::string_view v) {
-  if (type == engine.type_id("SECRET_KEY")) {
-    if (v.size() != 40) return false;
-    for (char c : v)
-      if (!is_b64(c)) return false;
-    return true;
-  }
-  if (type == engine.type_id("SESSION_TOKEN")) {
-    if (v.size() < 16) return false;
-    for (char c : v)
-      if (!is_b64(c) && c != '=') return false;
-    return true;
-  }
-  if (v.size() != 36) return false;  // KMS key id: UUID or mrk-<32 hex>
+// How many leading bytes of a decoded value its context type masks (0: none). A secret
+// or token is the value's whole leading base64-like run, whatever follows it (a host or IP
+// glued to it joins it as an overlapping match); a KMS key id is the whole value or none.
+std::size_t context_value_length(const mask_engine& engine, int type, std::string_view v) {
+  if (type == engine.type_id("SECRET_KEY") || type == engine.type_id("SESSION_TOKEN"))
+    return secret_run(v);
+  if (v.size() != 36) return 0;  // KMS key id: UUID or mrk-<32 hex>
   for (char c : v)
     if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '-' && c != 'm' && c != 'r' &&
         c != 'k')
-      return false;
-  return true;
+      return 0;
+  return v.size();
 }
 
 bool walk(std::string_view t, const mask_engine& engine, std::vector<string_item>& items) {
@@ -187,9 +175,9 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
       text = b.decoded;
     }
     b.extra.clear();
-    if (it.context_type >= 0 && context_value_ok(engine, it.context_type, text)) {
-      b.extra.push_back(
-          {0, static_cast<uint32_t>(text.size()), static_cast<uint16_t>(it.context_type), 10});
+    if (it.context_type >= 0) {
+      if (const std::size_t n = context_value_length(engine, it.context_type, text))
+        b.extra.push_back({0, static_cast<uint32_t>(n), static_cast<uint16_t>(it.context_type), 10});
     }
     engine.find(text, b.found, b.extra.empty() ? nullptr : &b.extra);
     if (b.found.empty()) return outcome::done;

@@ -32,7 +32,7 @@ enum class check : uint8_t {
   ec2_private_host,  // "ip-" prefix; extends over
                      // ip-A-B-C-D[.ec2.internal|.<region>.compute.internal]
   host_suffix,       // ".rds.amazonaws.com"-style suffix; the host extends to the left
-  secret_value,      // key-name prefix; a 40-char secret access key follows
+  secret_value,      // key-name prefix; a secret access key follows (the whole base64-like run)
   token_value,       // key-name prefix; a session token follows
   token_prefix,      // a session token recognised by its own first bytes
   kms_value,         // key-name prefix; a key UUID follows
@@ -88,6 +88,11 @@ struct check_result {
   std::size_t to = 0;
   std::string_view derived_type;  // empty: keep the pattern's type
 };
+// Where a key name or JSON member says a secret key / session token follows at the start
+// of `v`: the length of that value, the whole run of base64-like bytes (`_` and `=`
+// included) whatever its length, or 0 when the run is shorter than 8 or is a token.
+std::size_t secret_run(std::string_view v) noexcept;
+
 bool apply_check(check kind, std::string_view text, std::size_t from, std::size_t to,
                  check_result& out);
 

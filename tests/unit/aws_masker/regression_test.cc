@@ -76,6 +76,79 @@ TEST(Bucket, ValidBucketKeepsItsExactExtentAndTrailingPunctuation) {
                            "see s3://AWS_BUCKET_001... or s3://AWS_BUCKET_002.");
 }
 
+// secret-window-closed-by-token(-json-context), session-token-window-closed-by-token: a
+// base64 run after a secret-key name or the STS prefix that was not exactly a secret (39
+// characters, or broken by a host or IP) stayed in clear; once the host/IP beside it was
+// a token, the token's "AWS" completed a 40-character secret. The whole run is now the
+// secret, whatever its length (at least 8 bytes), and an overlapping host/IP goes with it.
+TEST(Secret, RunShorterThan40BesideAnIpIsMaskedWithIt) {
+  expect_masked_whole_once("aws_secret_access_key=wJalrXUtnFEMI/K7MDEN/bPxRfiCYEXAM/10.0.1.5 x",
+                           "aws_secret_access_key=AWS_SECRET_KEY_001 x");
+}
+
+TEST(Secret, RunBrokenByABucketHostIsMaskedWithIt) {
+  expect_masked_whole_once(
+      "aws_secret_access_key=wJalrXUtnFEMI/K7MDEN/bPxRfiCYEXAMPLE/my-bucket.s3.us-west-2."
+      "amazonaws.com x",
+      "aws_secret_access_key=AWS_SECRET_KEY_001.s3.us-west-2.amazonaws.com x");
+}
+
+TEST(Secret, AnyLengthFromEightAfterTheKeyNameIsMasked) {
+  expect_masked_whole_once("secret_access_key = wJalrXUt\n", "secret_access_key = AWS_SECRET_KEY_001\n");
+  const std::string long_key(64, 'K');
+  expect_masked_whole_once("aws_secret_access_key=" + long_key + "== y",
+                           "aws_secret_access_key=AWS_SECRET_KEY_001 y");
+}
+
+TEST(Secret, StsPrefixAloneIsASessionToken) {
+  expect_masked_whole_once("tok IQoJb3JpZ2lu aws:", "tok AWS_SESSION_TOKEN_001 aws:");
+  expect_masked_whole_once("X-Amz-Security-Token: FwoGZXIvYXdzEB/10.0.0.1",
+                           "X-Amz-Security-Token: AWS_SESSION_TOKEN_001");
+}
+
+TEST(Secret, JsonMemberValueOfAnyLengthIsMaskedWhole) {
+  mask_map map;
+  std::string out;
+  ASSERT_TRUE(mask_json(default_engine(),
+                        R"({"SecretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAML//1f18::0",)"
+                        R"("SessionToken":"AQoDYXdzEJr1","x":"short"})",
+                        map, out));
+  EXPECT_EQ(out,
+            R"({"SecretAccessKey":"AWS_SECRET_KEY_001","SessionToken":"AWS_SESSION_TOKEN_001",)"
+            R"("x":"short"})");
+}
+
+// Placeholders and tokens after a key name stay as they are (fewer than 8 base64 bytes,
+// not base64, or a token already).
+TEST(Secret, ShortPlaceholdersAndTokensAfterAKeyNameAreLeft) {
+  for (std::string_view s :
+       {"secret_access_key = short", "\"SecretAccessKey\": \"x\"", "aws_session_token=None",
+        "aws_secret_access_key=<redacted>", "aws_secret_access_key=${AWS_SECRET}",
+        "aws_secret_access_key=AWS_SECRET_KEY_001", "SessionToken: AWS_SESSION_TOKEN_012",
+        "\"SecretAccessKey\": \"\"", "FwoGZXIvYXd...=="}) {
+    mask_map map;
+    EXPECT_EQ(mask_text(s, map), s);
+    EXPECT_TRUE(map.empty()) << s;
+  }
+  mask_map map;
+  std::string out;
+  const std::string json = R"({"SecretAccessKey":"REDACT","SessionToken":"AWS_SESSION_TOKEN_001"})";
+  ASSERT_TRUE(mask_json(default_engine(), json, map, out));
+  EXPECT_EQ(out, json);
+}
+
+// account-tail-of-a-glued-uuid: 12 digits at the end of a UUID-shaped run were taken for
+// a UUID's tail even when the "UUID" began inside an account before it; once that account
+// was a token, masking again found the tail as an account. Only a standalone UUID's tail
+// is exempt now.
+TEST(Account, TailOfAUuidShapeGluedToAnAccountIsAnAccount) {
+  expect_masked_whole_once("arn:aws:kam::123456789012-11ab-34cd-56ef-123456787890 x",
+                           "arn:aws:kam::AWS_ACCOUNT_001-11ab-34cd-56ef-AWS_ACCOUNT_002 x");
+  mask_map map;
+  const std::string uuid = "id 550e8400-e29b-41d4-a716-446655440000 and 12345678-1234-1234-1234-123456789012";
+  EXPECT_EQ(mask_text(uuid, map), uuid);
+}
+
 std::string restore_in_pieces(const mask_map& map, std::string_view in,
                               std::vector<std::size_t> cuts) {
   stream_restorer r(&map, restore_escape::none);
