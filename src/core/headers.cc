@@ -47,10 +47,12 @@ void Headers::set(std::string_view name, std::string_view value) {
   fields_.erase(rest, fields_.end());
 }
 
-void Headers::add(std::string_view name, std::string_view value) {
-  HeaderField& f = fields_.emplace_back();
-  f.name.assign(name);
-  f.value.assign(value);
+// Room for a whole message's fields at the first add: growing one field at a time
+// (1, 2, 4, 8, 16) cost four allocations and moved seven 96-byte fields for a usual
+// response, and a plugin adding fields after parsing moved them all once more.
+void Headers::grow() {
+  constexpr std::size_t usual_fields = 16;
+  fields_.reserve(std::max(usual_fields, 2 * fields_.size()));
 }
 
 std::size_t Headers::remove(std::string_view name) {

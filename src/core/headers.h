@@ -61,20 +61,20 @@ class header_text {
   }
   ~header_text() { release(); }
 
+  // Small on purpose so that it inlines: a constant name's copy then compiles to a few
+  // moves. Long text takes the out-of-line path.
   void assign(std::string_view s) {
-    if (size_ > Inline) {  // rare: replacing long text (which `s` may view)
-      header_text copy(s);
-      *this = std::move(copy);
-    } else if (s.size() <= Inline) {
+    if (size_ <= Inline && s.size() <= Inline) [[likely]] {
       std::memmove(inline_, s.data(), s.size());  // `s` may view this object's own text
       size_ = s.size();
     } else {
-      heap_ = new char[s.size()];
-      std::memcpy(heap_, s.data(), s.size());
-      size_ = s.size();
+      assign_long(s);
     }
   }
 
+  static constexpr std::size_t inline_size = Inline;
+  // Whether the text lives in the object: then all `Inline` bytes at data() may be read.
+  bool is_inline() const noexcept { return size_ <= Inline; }
   const char* data() const noexcept { return size_ > Inline ? heap_ : inline_; }
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
@@ -93,6 +93,16 @@ class header_text {
   }
 
  private:
+  [[gnu::noinline]] void assign_long(std::string_view s) {
+    if (size_ > Inline) {  // replacing long text (which `s` may view)
+      header_text copy(s);
+      *this = std::move(copy);
+    } else {
+      heap_ = new char[s.size()];
+      std::memcpy(heap_, s.data(), s.size());
+      size_ = s.size();
+    }
+  }
   void release() noexcept {
     if (size_ > Inline) delete[] heap_;
     size_ = 0;
@@ -131,8 +141,15 @@ class Headers {
 
   // Replaces every field named `name` by one field with `value`.
   void set(std::string_view name, std::string_view value);
-  // Appends a field, keeping any existing ones of the same name.
-  void add(std::string_view name, std::string_view value);
+  // Appends a field, keeping any existing ones of the same name. Inline: plugins and the
+  // proxy add fields with constant names (X-Consumer-ID, RateLimit-Limit, ...), whose
+  // copies then compile to a few moves.
+  void add(std::string_view name, std::string_view value) {
+    if (fields_.size() == fields_.capacity()) grow();
+    HeaderField& f = fields_.emplace_back();
+    f.name.assign(name);
+    f.value.assign(value);
+  }
   // Removes the fields for which pred(field) is true, keeping the order of the rest.
   template <class Pred>
   std::size_t remove_if(Pred pred) {
@@ -151,6 +168,7 @@ class Headers {
   iterator end() noexcept { return fields_.end(); }
 
  private:
+  void grow();
   std::vector<HeaderField> fields_;
 };
 

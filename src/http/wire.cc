@@ -119,23 +119,8 @@ void append_status_line(std::string& out, int status, int version) {
   out += "\r\n";
 }
 
-void append_field(std::string& out, std::string_view name, std::string_view value) {
-  // One resize and three copies instead of four appends with their capacity checks.
-  std::size_t at = out.size();
-  out.resize(at + name.size() + value.size() + 4);
-  char* p = out.data() + at;
-  std::memcpy(p, name.data(), name.size());
-  p += name.size();
-  *p++ = ':';
-  *p++ = ' ';
-  std::memcpy(p, value.data(), value.size());
-  p += value.size();
-  *p++ = '\r';
-  *p = '\n';
-}
-
 void append_fields(std::string& out, const Headers& headers) {
-  for (const auto& f : headers) append_field(out, f.name, f.value);
+  for (const auto& f : headers) append_field(out, f);
 }
 
 void append_chunk_size(std::string& out, std::size_t size) {

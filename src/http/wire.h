@@ -8,6 +8,7 @@
 #include "core/headers.h"
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -42,7 +43,43 @@ bool is_hop_by_hop(std::string_view name) noexcept;
 void strip_hop_by_hop(Headers& headers);
 
 void append_status_line(std::string& out, int status, int version = 11);
-void append_field(std::string& out, std::string_view name, std::string_view value);
+// "name: value\r\n". Inline: the proxy writes ~10 fields per head, most with constant
+// names whose copies then compile to a few moves, and the call itself was a fifth of
+// the cost. One resize and three copies instead of four appends with their checks.
+inline void append_field(std::string& out, std::string_view name, std::string_view value) {
+  std::size_t at = out.size();
+  out.resize(at + name.size() + value.size() + 4);
+  char* p = out.data() + at;
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  *p++ = ':';
+  *p++ = ' ';
+  std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  *p++ = '\r';
+  *p = '\n';
+}
+// The same for a stored field. Text kept inline in the field (names up to 32 bytes,
+// values up to 48: nearly all) is copied as whole fixed-size buffers, a few vector moves
+// instead of two memcpy calls, into room made beforehand; the string is then cut back.
+inline void append_field(std::string& out, const HeaderField& f) {
+  constexpr std::size_t name_room = decltype(f.name)::inline_size;
+  constexpr std::size_t value_room = decltype(f.value)::inline_size;
+  if (!f.name.is_inline() || !f.value.is_inline()) [[unlikely]]
+    return append_field(out, f.name.view(), f.value.view());
+  std::size_t at = out.size();
+  out.resize(at + name_room + value_room + 4);
+  char* p = out.data() + at;
+  std::memcpy(p, f.name.data(), name_room);
+  p += f.name.size();
+  *p++ = ':';
+  *p++ = ' ';
+  std::memcpy(p, f.value.data(), value_room);
+  p += f.value.size();
+  *p++ = '\r';
+  *p++ = '\n';
+  out.resize(std::size_t(p - out.data()));
+}
 void append_fields(std::string& out, const Headers& headers);
 // "<hex size>\r\n" for one chunk of chunked encoding.
 void append_chunk_size(std::string& out, std::size_t size);

@@ -28,6 +28,17 @@ TEST(Wire, StatusLineAndFieldsAreCrlfTerminated) {
   EXPECT_EQ(out, "HTTP/1.1 404 Not Found\r\nA: b\r\n");
 }
 
+TEST(Wire, StoredFieldsSerialiseExactlyWhetherShortOrLong) {
+  gh::Headers h;
+  h.add("X-RateLimit-Remaining-Minute", "9");
+  h.add(std::string(40, 'n'), std::string(100, 'v'));  // both past the inline room
+  h.add("E", "");
+  std::string out = "HTTP/1.1 200 OK\r\n";
+  gh::http::append_fields(out, h);
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nX-RateLimit-Remaining-Minute: 9\r\n" + std::string(40, 'n') +
+                     ": " + std::string(100, 'v') + "\r\nE: \r\n");
+}
+
 TEST(Wire, ChunkSizeIsLowercaseHex) {
   std::string out;
   gh::http::append_chunk_size(out, 255);
