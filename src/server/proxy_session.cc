@@ -205,10 +205,15 @@ class session {
     head_bytes_ = 0;
     int refused = co_await read_head(p);
     if (refused < 0) co_return false;
-    // Nothing buffered and no body to read: the buffer goes back before the upstream is
-    // waited on (at 1,000 connections nearly every request waits), and the exchange sees
-    // an empty one of the session's that never allocates.
-    if (buffered() == 0 && !p.chunked() && p.content_length.value_or(0) == 0) buf_.reset();
+    // A body to read is read into the session's buffer, lent now if the head came alone,
+    // so that bytes read past the body stay for the next request. Without one, an empty
+    // buffer goes back before the upstream is waited on (at 1,000 connections nearly
+    // every request waits), and the exchange sees the session's empty no_bytes_.
+    if (p.chunked() || p.content_length.value_or(0) > 0) {
+      if (!buf_) buf_ = w_.read_buffers().take();
+    } else if (buffered() == 0) {
+      buf_.reset();
+    }
     auto request_id = w_.next_request_id();
     if (refused > 0) {
       co_return co_await send_error(refused, http::kong_default_message(refused), request_id, true);
@@ -294,7 +299,7 @@ class session {
   tcp::socket sock_;
   deadline_wheel::entry timer_;
   buffer_pool::lease buf_;  // client bytes read and not yet used; none while idle
-  beast::flat_buffer no_bytes_;  // what the exchange reads from when nothing is buffered
+  beast::flat_buffer no_bytes_;  // the exchange's client buffer for a request without body: stays empty
   std::array<char, 2048> first_bytes_;  // where a request's first bytes are awaited
   std::string out_;
   bool linger_ = false;

@@ -13,6 +13,7 @@ duplicates and size limits.
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 import requests
@@ -133,3 +134,24 @@ def test_pipelined_requests_are_answered_in_order(gw, upstream):
     assert s1 == 200 and b'"body_len": 21' in b1
     assert s2 == 200 and b'"path": "/p2"' in b2
     assert [q["path"] for q in upstream.requests] == ["/smuggle", "/p2"]
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+def test_pipelined_request_after_a_body_sent_apart_from_its_head(gw, upstream, framing):
+    # The head arrives alone (as from clients that write head and body separately), then
+    # the body and the next request together: bytes read past the body belong to the
+    # next request, whichever buffer the body was read into.
+    s = socket.create_connection(("127.0.0.1", gw.proxy_port), timeout=10)
+    if framing == "length":
+        head, body = post(b"Content-Length: 5\r\n"), b"hello"
+    else:
+        head, body = post(CHUNKED), b"5\r\nhello\r\n0\r\n\r\n"
+    s.sendall(head)
+    time.sleep(0.2)
+    s.sendall(body + b"GET /after HTTP/1.1\r\n" + H + b"\r\n")
+    reader = HttpReader(s)
+    s1, _, b1 = reader.response()
+    s2, _, b2 = reader.response()
+    s.close()
+    assert s1 == 200 and b'"body_len": 5' in b1
+    assert s2 == 200 and b'"path": "/after"' in b2
