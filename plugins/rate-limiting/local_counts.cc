@@ -24,7 +24,6 @@ namespace {
 // again from the store) rather than read back every interval.
 constexpr int64_t forget_after_ms = 10'000;
 constexpr int64_t error_log_interval_ms = 10'000;
-// rate-limiting asks for at most store::max_windows windows (second..year).
 
 }  // namespace
 
@@ -33,6 +32,7 @@ local_counts::local_counts(std::shared_ptr<store::Store> store, std::chrono::mil
 
 std::optional<store::limit_result> local_counts::try_admit(
     std::span<const store::window_spec> windows, int64_t cost, int64_t now_ms) {
+  // rate-limiting asks for at most store::max_windows windows (second..year).
   if (windows.size() > store::max_windows) return std::nullopt;
   std::array<entry*, store::max_windows> found{};
   std::lock_guard lock(mu_);
