@@ -271,6 +271,10 @@ std::size_t secret_run(std::string_view v) noexcept {
   std::string_view type;
   unsigned long number = 0;
   if (e < kMinSecretRun || mask_map::parse_token(v.substr(0, e), type, number)) return 0;
+  // A value that is a UUID standing alone is taken whole: its run stops at the first dash,
+  // and the account check spares a UUID's 12-digit tail only while the UUID stands whole,
+  // so masking the first group alone would leave that tail in clear (fuzz_aws_masker).
+  if (e == 8 && is_uuid(v.substr(0, 36)) && !is_word(at(v, 36))) return 36;
   return e;
 }
 
@@ -437,7 +441,10 @@ bool apply_check(check kind, std::string_view t, std::size_t s, std::size_t e, c
       // The tail of a UUID is not an account; the UUID must stand alone, else in
       // `123456789012-11ab-34cd-56ef-123456787890` the account ahead, once a token, would
       // leave a tail that is no longer in a UUID (found by fuzz_aws_masker).
-      if (p == '-' && s >= 24 && is_uuid(t.substr(s - 24, 36)) && !is_word(before(t, s - 24)))
+      // Nor after a dash: a UUID glued to a dashed name ("subnet-1237abbd-12ab-...") may
+      // lose its first group to a resource ID, and the tail must not stay in clear then.
+      if (p == '-' && s >= 24 && is_uuid(t.substr(s - 24, 36)) && !is_word(before(t, s - 24)) &&
+          before(t, s - 24) != '-')
         return false;
       char n = at(t, e);
       return !is_word(n) && !(n == '.' && is_digit(at(t, e + 1)));

@@ -100,6 +100,25 @@ TEST(Secret, AnyLengthFromEightAfterTheKeyNameIsMasked) {
                            "aws_secret_access_key=AWS_SECRET_KEY_001 y");
 }
 
+// uuid-secret-value-tail: a session token that is a UUID was masked up to its first dash;
+// the rest, no longer a UUID, left its 12-digit tail to be read as an account in clear.
+TEST(Secret, UuidValueAfterAKeyNameIsMaskedWhole) {
+  expect_masked_whole_once("SessionToken\":1234abcd-12ab-34cd-56ef-123456567890 x",
+                           "SessionToken\":AWS_SESSION_TOKEN_001 x");
+  expect_masked_whole_once("secret_access_key=1234abcd-12ab-34cd-56ef-123456567890\n",
+                           "secret_access_key=AWS_SECRET_KEY_001\n");
+  // uuid-secret-value-glued: not when a word byte follows (the token would run into it).
+  expect_masked_whole_once("SessionToken\":1234abcd-12ab-34cd-56ef-1234565786e90K x",
+                           "SessionToken\":AWS_SESSION_TOKEN_001-12ab-34cd-56ef-1234565786e90K x");
+}
+
+// uuid-after-resource-id: "subnet-" + a UUID's first group is a subnet ID; the rest of the
+// UUID was spared as a UUID tail and its 12 digits stayed in clear.
+TEST(Account, UuidTailAfterADashedNameIsMasked) {
+  expect_masked_whole_once("\"subnet-1237abbd-12ab-34cd-56ef-123456782600:x\"",
+                           "\"AWS_SUBNET_001-12ab-34cd-56ef-AWS_ACCOUNT_001:x\"");
+}
+
 TEST(Secret, StsPrefixAloneIsASessionToken) {
   expect_masked_whole_once("tok IQoJb3JpZ2lu aws:", "tok AWS_SESSION_TOKEN_001 aws:");
   expect_masked_whole_once("X-Amz-Security-Token: FwoGZXIvYXdzEB/10.0.0.1",
