@@ -42,7 +42,11 @@ class native_scanner {
   struct prefix {
     std::string literal;
     unsigned id;
+    // The literal as the little-endian words of the 8 bytes just before a dash (near) and
+    // the 8 before those (far), with masks of the bytes it covers (see make_prefix).
+    uint64_t near = 0, near_mask = 0, far = 0, far_mask = 0;
   };
+  static prefix make_prefix(std::string_view literal, unsigned id);
   void scan_resource_ids(std::string_view t, std::vector<raw_match>& out) const;
   void scan_digit_runs(std::string_view t, std::vector<raw_match>& out) const;
   void scan_ipv6(std::string_view t, std::vector<raw_match>& out) const;
