@@ -166,6 +166,10 @@ void mask_engine::find(std::string_view text, std::vector<match>& out,
   check_result r;
   for (const raw_match& m : raw) {
     const compiled_pattern& p = patterns_[m.id];
+    if (m.checked) {
+      cands.push_back({m.from, m.to, p.type, p.specificity});
+      continue;
+    }
     if (!apply_check(static_cast<check>(p.kind), text, m.from, m.to, r)) continue;
     uint16_t type = p.type;
     if (!r.derived_type.empty()) type = derived_id(r.derived_type);

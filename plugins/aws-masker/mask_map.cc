@@ -45,6 +45,25 @@ std::size_t append_token(std::string& out, std::string_view type, unsigned long 
   return len;
 }
 
+// Appends `value` and then its token AWS_<type>_<digits> (the arena's layout of a pair) in
+// one append of a stack buffer when they fit; returns the token's length.
+std::size_t append_pair(std::string& out, std::string_view value, std::string_view type,
+                        unsigned long number) {
+  char buf[128];
+  if (value.size() + type.size() + 30 > sizeof buf) {
+    out.append(value);
+    return append_token(out, type, number);
+  }
+  std::memcpy(buf, value.data(), value.size());
+  char* t = buf + value.size();
+  std::memcpy(t, "AWS_", 4);
+  std::memcpy(t + 4, type.data(), type.size());
+  t[4 + type.size()] = '_';
+  const std::size_t len = 5 + type.size() + token_digits(number, t + 5 + type.size());
+  out.append(buf, value.size() + len);
+  return len;
+}
+
 // Equality of the short type names, inline: a library memcmp call costs more than the
 // comparison itself.
 bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
@@ -164,19 +183,21 @@ uint32_t mask_map::type_index(std::string_view type) {
   }
   std::size_t i = 0;
   while (i < types_.size() && types_[i].name != type) ++i;
-  if (i == types_.size()) types_.push_back({std::string(type), 0, {}});
+  if (i == types_.size()) {
+    types_.push_back({std::string(type), 0, {}});
+    types_.back().by_number.reserve(64);  // one allocation for a request's usual count
+  }
   type_cache_[slot] = static_cast<uint32_t>(i);
   return static_cast<uint32_t>(i);
 }
 
-template <typename WriteToken>
-std::size_t mask_map::append(uint32_t type, std::string_view value, uint64_t value_hash,
-                             WriteToken&& write_token) {
+template <typename WritePair>
+std::size_t mask_map::append(uint32_t type, std::size_t value_size, uint64_t value_hash,
+                             WritePair&& write_pair) {
   const auto begin = static_cast<uint32_t>(arena_.size());
-  arena_.append(value);
-  const std::size_t token_size = write_token(arena_);
+  const std::size_t token_size = write_pair(arena_);
   entries_.push_back(
-      {begin, static_cast<uint32_t>(value.size()), static_cast<uint32_t>(token_size), type});
+      {begin, static_cast<uint32_t>(value_size), static_cast<uint32_t>(token_size), type});
   add(by_value_, false, value_hash, entries_.size() - 1);
   max_token_len_ = std::max(max_token_len_, token_size);
   return entries_.size() - 1;
@@ -202,8 +223,9 @@ std::string_view mask_map::issue(uint32_t t, std::string_view value, uint64_t h)
   if (has_inserted_) {
     while (value_of(make_token(type, n))) n = ++types_[t].issued;  // taken
   }
-  const std::size_t pos =
-      append(t, value, h, [&](std::string& arena) { return append_token(arena, type, n); });
+  const std::size_t pos = append(t, value.size(), h, [&](std::string& arena) {
+    return append_pair(arena, value, type, n);
+  });
   if (!has_inserted_) types_[t].by_number.push_back(static_cast<uint32_t>(pos));  // number n
   return token_at(entries_[pos]);
 }
@@ -217,7 +239,8 @@ bool mask_map::insert(std::string_view type, std::string_view token, std::string
   if (bt != npos || bv != npos) return bt != npos && bt == bv;
   has_inserted_ = true;
   const uint32_t t = type_index(type);
-  append(t, value, vh, [&](std::string& arena) {
+  append(t, value.size(), vh, [&](std::string& arena) {
+    arena.append(value);
     arena.append(token);
     return token.size();
   });

@@ -108,10 +108,11 @@ class mask_map {
   void index_tokens() const;
   uint32_t type_index(std::string_view type);
   std::string_view issue(uint32_t slot, std::string_view value, uint64_t value_hash);
-  // Appends the pair (the token written by `write_token` after the value) and indexes it.
-  template <typename WriteToken>
-  std::size_t append(uint32_t type, std::string_view value, uint64_t value_hash,
-                     WriteToken&& write_token);
+  // Appends a pair (`write_pair` writes the value, then the token, and returns the
+  // token's length) and indexes it by its value.
+  template <typename WritePair>
+  std::size_t append(uint32_t type, std::size_t value_size, uint64_t value_hash,
+                     WritePair&& write_pair);
 
   std::string arena_;
   std::vector<record> entries_;

@@ -383,7 +383,7 @@ void native_scanner::scan_resource_ids(std::string_view t, std::vector<raw_match
         }
         const std::size_t s = d - l;
         if (s > 0 && (is_word(b[s - 1]) || b[s - 1] == '-')) continue;
-        out.push_back({pf.id, static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
+        out.push_back({pf.id, static_cast<uint32_t>(s), static_cast<uint32_t>(e), true});
       }
     }
   }

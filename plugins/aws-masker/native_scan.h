@@ -25,6 +25,9 @@ struct raw_match {
   unsigned id;  // index of the pattern in the engine
   uint32_t from;
   uint32_t to;
+  // The scanner already applied the pattern's whole check (resource IDs: the bitmaps test
+  // exactly what check::resource_id tests), so the engine takes the match as it is.
+  bool checked = false;
 };
 
 class native_scanner {
