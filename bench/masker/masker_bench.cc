@@ -4,8 +4,12 @@
 // (--benchmark_repetitions=5 --benchmark_report_aggregates_only=true) on a shared machine.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
+#include <string_view>
+
 #include "plugins/aws-masker/body_mask.h"
 #include "plugins/aws-masker/restorer.h"
+#include "plugins/aws-masker/simd.h"
 #include "plugins/aws-masker/testdata/aws_samples.h"
 
 namespace {
@@ -97,7 +101,14 @@ BENCHMARK(BM_UnmaskJsonStream);
 // The engine is compiled before the first timed run, so a short run (or one under
 // `valgrind --tool=callgrind --toggle-collect='gh::aws_masker::mask_body(*'`) measures
 // masking only.
+// GATEHOUSE_MASKER_SIMD=none|sse2 caps the vector level (compare the forms on one CPU).
 int main(int argc, char** argv) {
+  if (const char* cap = std::getenv("GATEHOUSE_MASKER_SIMD"); cap != nullptr) {
+    const std::string_view c = cap;
+    limit_simd(c == "none" ? simd_level::none
+               : c == "sse2" ? simd_level::sse2
+                             : simd_level::avx2);
+  }
   engine();
   request();
   benchmark::Initialize(&argc, argv);

@@ -190,20 +190,28 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
     std::string_view raw = in.substr(it.begin, it.end - it.begin);
     std::string_view text = raw;
     bool by_blocks = false;  // offsets in b.blocks, else in b.offsets
-    if (it.escaped && in_place) {
-      if (!json_text::blank_escapes(raw, b.decoded)) return outcome::decode;
+    if (it.escaped && in_place && it.context_type < 0) {
+      // The common case (pasted CLI output): blanked and scanned in one pass.
+      if (!engine.find_in_place(raw, b.decoded, b.found)) return outcome::decode;
       text = b.decoded;
-    } else if (it.escaped) {
-      by_blocks = json_text::unescape_blocks(raw, b.decoded, b.blocks);
-      if (!by_blocks && !json_text::unescape(raw, b.decoded, &b.offsets)) return outcome::malformed;
-      text = b.decoded;
+    } else {
+      if (it.escaped && in_place) {
+        if (!json_text::blank_escapes(raw, b.decoded)) return outcome::decode;
+        text = b.decoded;
+      } else if (it.escaped) {
+        by_blocks = json_text::unescape_blocks(raw, b.decoded, b.blocks);
+        if (!by_blocks && !json_text::unescape(raw, b.decoded, &b.offsets))
+          return outcome::malformed;
+        text = b.decoded;
+      }
+      b.extra.clear();
+      if (it.context_type >= 0) {
+        if (const std::size_t n = context_value_length(engine, it.context_type, text))
+          b.extra.push_back(
+              {0, static_cast<uint32_t>(n), static_cast<uint16_t>(it.context_type), 10});
+      }
+      engine.find(text, b.found, b.extra.empty() ? nullptr : &b.extra);
     }
-    b.extra.clear();
-    if (it.context_type >= 0) {
-      if (const std::size_t n = context_value_length(engine, it.context_type, text))
-        b.extra.push_back({0, static_cast<uint32_t>(n), static_cast<uint16_t>(it.context_type), 10});
-    }
-    engine.find(text, b.found, b.extra.empty() ? nullptr : &b.extra);
     if (b.found.empty()) return outcome::done;
     const bool mapped = it.escaped && !in_place;
     if (it.escaped && in_place) {

@@ -1,5 +1,7 @@
 #include "json_text.h"
 
+#include "simd.h"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -92,21 +94,56 @@ struct block_masks {
   return m;
 }
 
-// The bytes of a 64-byte block escaped by a backslash, from the block's backslash bitmap:
-// runs of backslashes that start on an odd bit are told apart from those on an even bit
-// by one carrying addition (the method of simdjson's string scanner), without a branch
-// per backslash. `carry` is 1 when the block's first byte is escaped, and is updated for
-// the next block.
-[[gnu::always_inline]] inline uint64_t escaped_bytes(uint64_t backslashes,
-                                                     uint64_t& carry) noexcept {
-  constexpr uint64_t even_bits = 0x5555555555555555ULL;
-  const uint64_t backslash = backslashes & ~carry;
-  const uint64_t follows_escape = (backslash << 1) | carry;
-  const uint64_t odd_starts = backslash & ~even_bits & ~follows_escape;
-  unsigned long long even_starts = 0;
-  carry = __builtin_uaddll_overflow(odd_starts, backslash, &even_starts) ? 1 : 0;
-  return (even_bits ^ (uint64_t{even_starts} << 1)) & follows_escape;
+__attribute__((target("avx2"))) inline block_masks masks64_avx2(const char* p) noexcept {
+  const __m256i quote = _mm256_set1_epi8('"');
+  const __m256i backslash = _mm256_set1_epi8('\\');
+  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+  block_masks m;
+  m.quotes = uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, quote)))} |
+             uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, quote)))}
+                 << 32;
+  m.backslashes =
+      uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, backslash)))} |
+      uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, backslash)))} << 32;
+  return m;
 }
+
+// The whole 64-byte blocks of a string from p[i] on: the index after its closing quote,
+// or npos with `i` at the first block not looked at (`carry`: its first byte is escaped).
+template <block_masks (*Masks)(const char*)>
+[[gnu::always_inline]] inline std::size_t string_end_with(const char* p, std::size_t n,
+                                                          std::size_t& i, bool& has_escape,
+                                                          uint64_t& carry) noexcept {
+  // Locals, not the references, in the loop: a carry kept in memory would put a store and
+  // a load on the chain from each block to the next.
+  uint64_t c = carry;
+  uint64_t any_backslash = 0;
+  std::size_t at = i;
+  std::size_t end = npos;
+  for (; at + 64 <= n; at += 64) {
+    const block_masks m = Masks(p + at);
+    const uint64_t escaped = escaped_bytes(m.backslashes, c);
+    if (const uint64_t q = m.quotes & ~escaped; q != 0) {
+      const auto k = static_cast<unsigned>(__builtin_ctzll(q));
+      any_backslash |= m.backslashes & ((uint64_t{1} << k) - 1);
+      end = at + k + 1;
+      break;
+    }
+    any_backslash |= m.backslashes;
+  }
+  if (any_backslash != 0) has_escape = true;
+  i = at;
+  carry = c;
+  return end;
+}
+
+__attribute__((target("avx2"))) std::size_t string_end_avx2(const char* p, std::size_t n,
+                                                            std::size_t& i, bool& has_escape,
+                                                            uint64_t& carry) noexcept {
+  return string_end_with<masks64_avx2>(p, n, i, has_escape, carry);
+}
+
 #endif
 
 // Decodes the escape at raw[i] (a backslash) into o; advances i past it and returns the
@@ -166,15 +203,11 @@ std::size_t scan_string(std::string_view t, std::size_t pos, bool& has_escape) n
     }
   }
   uint64_t carry = 0;  // 1: the first byte of the block is escaped
-  for (; i + 64 <= n; i += 64) {
-    const block_masks m = masks64(p + i);
-    const uint64_t escaped = escaped_bytes(m.backslashes, carry);
-    if (const uint64_t q = m.quotes & ~escaped; q != 0) {
-      const auto k = static_cast<unsigned>(__builtin_ctzll(q));
-      if ((m.backslashes & ((uint64_t{1} << k) - 1)) != 0) has_escape = true;
-      return i + k + 1;
-    }
-    if (m.backslashes != 0) has_escape = true;
+  if (i + 64 <= n) {
+    const std::size_t end = simd() == simd_level::avx2
+                                ? string_end_avx2(p, n, i, has_escape, carry)
+                                : string_end_with<masks64>(p, n, i, has_escape, carry);
+    if (end != npos) return end;
   }
   if (carry != 0) ++i;
 #endif
@@ -426,21 +459,6 @@ bool unescape_blocks(std::string_view raw, std::string& out, block_offsets& bo) 
   return masks64(p);
 }
 
-__attribute__((target("avx2"))) inline block_masks masks64_avx2(const char* p) noexcept {
-  const __m256i quote = _mm256_set1_epi8('"');
-  const __m256i backslash = _mm256_set1_epi8('\\');
-  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-  const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
-  block_masks m;
-  m.quotes = uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, quote)))} |
-             uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, quote)))}
-                 << 32;
-  m.backslashes =
-      uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, backslash)))} |
-      uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, backslash)))} << 32;
-  return m;
-}
-
 template <block_masks (*Masks)(const char*)>
 [[gnu::always_inline]] inline bool blank_escapes_with(std::string_view raw, std::string& out) {
   const std::size_t n = raw.size();
@@ -479,9 +497,12 @@ __attribute__((target("avx2"))) bool blank_escapes_avx2(std::string_view raw, st
 }
 
 bool blank_escapes(std::string_view raw, std::string& out) {
-  // The bitmaps 32 bytes at a time where the CPU can (checked once).
-  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
-  return avx2 ? blank_escapes_avx2(raw, out) : blank_escapes_with<masks64_sse2>(raw, out);
+  switch (simd()) {
+    case simd_level::avx2:
+      return blank_escapes_avx2(raw, out);
+    default:
+      return blank_escapes_with<masks64_sse2>(raw, out);
+  }
 }
 
 // Only called on offsets unescape_blocks() filled, so on a CPU with POPCNT.

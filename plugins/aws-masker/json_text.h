@@ -15,6 +15,22 @@ namespace gh::aws_masker::json_text {
 
 constexpr std::size_t npos = std::string_view::npos;
 
+// The bytes of a 64-byte block escaped by a backslash, from the block's backslash bitmap:
+// runs of backslashes that start on an odd bit are told apart from those on an even bit
+// by one carrying addition (the method of simdjson's string scanner), without a branch
+// per backslash. `carry` is 1 when the block's first byte is escaped, and is updated for
+// the next block.
+[[gnu::always_inline]] inline uint64_t escaped_bytes(uint64_t backslashes,
+                                                     uint64_t& carry) noexcept {
+  constexpr uint64_t even_bits = 0x5555555555555555ULL;
+  const uint64_t backslash = backslashes & ~carry;
+  const uint64_t follows_escape = (backslash << 1) | carry;
+  const uint64_t odd_starts = backslash & ~even_bits & ~follows_escape;
+  unsigned long long even_starts = 0;
+  carry = __builtin_uaddll_overflow(odd_starts, backslash, &even_starts) ? 1 : 0;
+  return (even_bits ^ (uint64_t{even_starts} << 1)) & follows_escape;
+}
+
 std::size_t skip_ws(std::string_view t, std::size_t pos) noexcept;
 // `pos` is at an opening quote; returns the index after the closing quote (npos when
 // unterminated) and whether the string holds a backslash.

@@ -153,16 +153,29 @@ int mask_engine::type_id(std::string_view name) const noexcept {
 
 void mask_engine::find(std::string_view text, std::vector<match>& out,
                        const std::vector<match>* extra) const {
+  tls.raw.clear();
+  native_.scan(text, tls.raw);
+  finish(text, out, extra);
+}
+
+bool mask_engine::find_in_place(std::string_view raw, std::string& blanked,
+                                std::vector<match>& out) const {
+  tls.raw.clear();
+  if (!native_.scan_json_in_place(raw, blanked, tls.raw)) return false;
+  finish(blanked, out, nullptr);
+  return true;
+}
+
+void mask_engine::finish(std::string_view text, std::vector<match>& out,
+                         const std::vector<match>* extra) const {
   out.clear();
   auto& raw = tls.raw;
   auto& cands = tls.cands;
-  raw.clear();
   cands.clear();
   if (extra != nullptr) cands.insert(cands.end(), extra->begin(), extra->end());
   if (!text.empty() && text.size() < UINT32_MAX && tls.fit(db_, generation_)) {
     hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, tls.scratch, on_match, &raw);
   }
-  native_.scan(text, raw);
   check_result r;
   for (const raw_match& m : raw) {
     const compiled_pattern& p = patterns_[m.id];

@@ -70,6 +70,11 @@ class mask_engine {
   void find(std::string_view text, std::vector<match>& out,
             const std::vector<match>* extra = nullptr) const;
 
+  // find() on the contents of a JSON string matched in place: `blanked` receives
+  // json_text::blank_escapes(raw) and `out` the matches in it, the copy made in the same
+  // pass as the scanners' bitmaps. False where blank_escapes fails (then decode instead).
+  bool find_in_place(std::string_view raw, std::string& blanked, std::vector<match>& out) const;
+
   // Appends `text` to `out` with every match replaced by its token from `map`.
   void mask(std::string_view text, mask_map& map, std::string& out, mask_stats* stats = nullptr,
             const std::vector<match>* extra = nullptr) const;
@@ -91,6 +96,10 @@ class mask_engine {
     uint8_t specificity;
     uint8_t kind;  // check
   };
+  // Adds Vectorscan's raw matches to the native scanner's (in the thread's buffer), checks
+  // them and resolves overlaps into `out`.
+  void finish(std::string_view text, std::vector<match>& out,
+              const std::vector<match>* extra) const;
   void resolve(std::string_view text, std::vector<match>& cands, std::vector<match>& out) const;
   uint16_t intern_type(const std::string& name);
 

@@ -1,5 +1,8 @@
 #include "native_scan.h"
 
+#include "json_text.h"
+#include "simd.h"
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -37,57 +40,101 @@ struct text_bits {
   std::size_t words = 0;        // in use; the vectors only grow (no zeroing per text)
 };
 
-// The four bitmaps of the whole 64-byte words of `p` (n bytes) from word `w` on; returns
-// the first word not done (the tail is left to the scalar loop).
+// The class masks of one 64-byte block (bit k: byte k), and for the in-place JSON pass
+// its quotes and backslashes.
+struct block_classes {
+  uint64_t dash = 0, colon = 0, digit = 0, alpha = 0, lead = 0, hex = 0, dot = 0;
+  uint64_t quotes = 0, backslashes = 0;
+};
+
+// Where a pass writes the bitmaps: the arrays' addresses taken once, since the byte stores
+// of the same pass (the blanked copy) could alias the vectors' own pointers for all the
+// compiler knows, and would make it reload them for every block.
+struct bits_out {
+  uint64_t* dash;
+  uint64_t* colon;
+  uint64_t* digit;
+  uint64_t* alpha;
+  uint64_t* lead;
+  uint64_t* hex;
+  uint64_t* dot;
+  explicit bits_out(text_bits& b) noexcept
+      : dash(b.dash.data()),
+        colon(b.colon.data()),
+        digit(b.digit.data()),
+        alpha(b.alpha.data()),
+        lead(b.lead.data()),
+        hex(b.hex.data()),
+        dot(b.dot.data()) {}
+  void store(std::size_t w, const block_classes& c) const noexcept {
+    dash[w] = c.dash;
+    colon[w] = c.colon;
+    digit[w] = c.digit;
+    alpha[w] = c.alpha;
+    lead[w] = c.lead;
+    hex[w] = c.hex;
+    dot[w] = c.dot;
+  }
+};
+
+template <bool Escapes>
+block_classes classes_scalar(const char* p, char lead1, char lead2) noexcept {
+  block_classes c;
+  for (unsigned i = 0; i < 64; ++i) {
+    const uint64_t bit = uint64_t{1} << i;
+    const char x = p[i];
+    if (x == '-') c.dash |= bit;
+    if (x == ':') c.colon |= bit;
+    if (is_digit(x)) c.digit |= bit;
+    if (is_word(x) && !is_digit(x)) c.alpha |= bit;
+    if (x == lead1 || x == lead2) c.lead |= bit;
+    if (is_lower_hex(x)) c.hex |= bit;
+    if (x == '.') c.dot |= bit;
+    if (Escapes && x == '"') c.quotes |= bit;
+    if (Escapes && x == '\\') c.backslashes |= bit;
+  }
+  return c;
+}
+
 #if defined(__SSE2__)
-std::size_t build_words_sse2(const char* p, std::size_t n, std::size_t w, text_bits& b,
-                             char lead1, char lead2) {
+template <bool Escapes>
+[[gnu::always_inline]] inline block_classes classes_sse2(const char* p, char lead1,
+                                                         char lead2) noexcept {
   const __m128i l1 = _mm_set1_epi8(lead1);
   const __m128i l2 = _mm_set1_epi8(lead2);
-  const __m128i dash = _mm_set1_epi8('-');
-  const __m128i colon = _mm_set1_epi8(':');
   const __m128i lo = _mm_set1_epi8('0');
   const __m128i hi = _mm_set1_epi8('9');
   const __m128i lower_a = _mm_set1_epi8('a');
   const __m128i lower_z = _mm_set1_epi8('z');
-  const __m128i case_bit = _mm_set1_epi8(0x20);
-  const __m128i underscore = _mm_set1_epi8('_');
   const __m128i lower_f = _mm_set1_epi8('f');
-  const __m128i period = _mm_set1_epi8('.');
-  for (; (w + 1) * 64 <= n; ++w) {
-    uint64_t d = 0, c = 0, g = 0, a = 0, u = 0, h = 0, t = 0;
-    for (int k = 0; k < 4; ++k) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + w * 64 + 16 * k));
-      const __m128i ge = _mm_cmpeq_epi8(_mm_max_epu8(v, lo), v);
-      const __m128i le = _mm_cmpeq_epi8(_mm_min_epu8(v, hi), v);
-      const unsigned shift = 16u * static_cast<unsigned>(k);
-      d |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, dash)))} << shift;
-      c |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)))} << shift;
-      const __m128i digit = _mm_and_si128(ge, le);
-      g |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(digit))} << shift;
-      const __m128i af = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, lower_a), v),
-                                       _mm_cmpeq_epi8(_mm_min_epu8(v, lower_f), v));
-      h |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_or_si128(digit, af)))} << shift;
-      t |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, period)))} << shift;
-      const __m128i l = _mm_or_si128(v, case_bit);  // 'A'-'Z' -> 'a'-'z'
-      const __m128i letter = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(l, lower_a), l),
-                                           _mm_cmpeq_epi8(_mm_min_epu8(l, lower_z), l));
-      a |= uint64_t{static_cast<uint16_t>(
-               _mm_movemask_epi8(_mm_or_si128(letter, _mm_cmpeq_epi8(v, underscore))))}
-           << shift;
-      u |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(
-               _mm_or_si128(_mm_cmpeq_epi8(v, l1), _mm_cmpeq_epi8(v, l2))))}
-           << shift;
+  block_classes c;
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    const unsigned shift = 16u * static_cast<unsigned>(k);
+    auto bits = [&](__m128i m) {
+      return uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(m))} << shift;
+    };
+    const __m128i digit = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, lo), v),
+                                        _mm_cmpeq_epi8(_mm_min_epu8(v, hi), v));
+    const __m128i af = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, lower_a), v),
+                                     _mm_cmpeq_epi8(_mm_min_epu8(v, lower_f), v));
+    const __m128i l = _mm_or_si128(v, _mm_set1_epi8(0x20));  // 'A'-'Z' -> 'a'-'z'
+    const __m128i letter = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(l, lower_a), l),
+                                         _mm_cmpeq_epi8(_mm_min_epu8(l, lower_z), l));
+    c.dash |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
+    c.colon |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')));
+    c.digit |= bits(digit);
+    c.hex |= bits(_mm_or_si128(digit, af));
+    c.dot |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+    c.alpha |= bits(_mm_or_si128(letter, _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))));
+    c.lead |= bits(_mm_or_si128(_mm_cmpeq_epi8(v, l1), _mm_cmpeq_epi8(v, l2)));
+    if constexpr (Escapes) {
+      c.quotes |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+      c.backslashes |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
     }
-    b.dash[w] = d;
-    b.colon[w] = c;
-    b.digit[w] = g;
-    b.alpha[w] = a;
-    b.lead[w] = u;
-    b.hex[w] = h;
-    b.dot[w] = t;
   }
-  return w;
+  return c;
 }
 #endif
 
@@ -95,64 +142,142 @@ std::size_t build_words_sse2(const char* p, std::size_t n, std::size_t w, text_b
 #define GH_MASKER_AVX2 1
 // The same, 32 bytes per instruction: this pass touches every byte of every string, and
 // AVX2 halves its cost on the machines that have it (checked once, at run time).
-__attribute__((target("avx2"))) std::size_t build_words_avx2(const char* p, std::size_t n,
-                                                             std::size_t w, text_bits& b,
-                                                             char lead1, char lead2) {
+__attribute__((target("avx2"))) [[gnu::always_inline]] inline uint64_t bits256(
+    __m256i m, unsigned shift) noexcept {
+  return uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(m))} << shift;
+}
+
+template <bool Escapes>
+__attribute__((target("avx2"))) inline block_classes classes_avx2(
+    const char* p, char lead1, char lead2) noexcept {
   const __m256i l1 = _mm256_set1_epi8(lead1);
   const __m256i l2 = _mm256_set1_epi8(lead2);
-  const __m256i dash = _mm256_set1_epi8('-');
-  const __m256i colon = _mm256_set1_epi8(':');
   const __m256i lo = _mm256_set1_epi8('0');
   const __m256i hi = _mm256_set1_epi8('9');
   const __m256i lower_a = _mm256_set1_epi8('a');
   const __m256i lower_z = _mm256_set1_epi8('z');
-  const __m256i case_bit = _mm256_set1_epi8(0x20);
-  const __m256i underscore = _mm256_set1_epi8('_');
   const __m256i lower_f = _mm256_set1_epi8('f');
-  const __m256i period = _mm256_set1_epi8('.');
-  for (; (w + 1) * 64 <= n; ++w) {
-    uint64_t d = 0, c = 0, g = 0, a = 0, u = 0, h = 0, t = 0;
-    for (int k = 0; k < 2; ++k) {
-      const __m256i v =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + w * 64 + 32 * k));
-      const __m256i ge = _mm256_cmpeq_epi8(_mm256_max_epu8(v, lo), v);
-      const __m256i le = _mm256_cmpeq_epi8(_mm256_min_epu8(v, hi), v);
-      const unsigned shift = 32u * static_cast<unsigned>(k);
-      d |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, dash)))} << shift;
-      c |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, colon)))} << shift;
-      const __m256i digit = _mm256_and_si256(ge, le);
-      g |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(digit))} << shift;
-      const __m256i af = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_max_epu8(v, lower_a), v),
-                                          _mm256_cmpeq_epi8(_mm256_min_epu8(v, lower_f), v));
-      h |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_or_si256(digit, af)))} << shift;
-      t |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, period)))} << shift;
-      const __m256i l = _mm256_or_si256(v, case_bit);  // 'A'-'Z' -> 'a'-'z'
-      const __m256i letter = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_max_epu8(l, lower_a), l),
-                                              _mm256_cmpeq_epi8(_mm256_min_epu8(l, lower_z), l));
-      a |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_or_si256(letter, _mm256_cmpeq_epi8(v, underscore))))} << shift;
-      u |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(
-               _mm256_or_si256(_mm256_cmpeq_epi8(v, l1), _mm256_cmpeq_epi8(v, l2))))}
-           << shift;
+  block_classes c;
+#pragma GCC unroll 2
+  for (int k = 0; k < 2; ++k) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
+    const unsigned shift = 32u * static_cast<unsigned>(k);
+    const __m256i digit = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_max_epu8(v, lo), v),
+                                           _mm256_cmpeq_epi8(_mm256_min_epu8(v, hi), v));
+    const __m256i af = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_max_epu8(v, lower_a), v),
+                                        _mm256_cmpeq_epi8(_mm256_min_epu8(v, lower_f), v));
+    const __m256i l = _mm256_or_si256(v, _mm256_set1_epi8(0x20));  // 'A'-'Z' -> 'a'-'z'
+    const __m256i letter = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_max_epu8(l, lower_a), l),
+                                            _mm256_cmpeq_epi8(_mm256_min_epu8(l, lower_z), l));
+    c.dash |= bits256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('-')), shift);
+    c.colon |= bits256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(':')), shift);
+    c.digit |= bits256(digit, shift);
+    c.hex |= bits256(_mm256_or_si256(digit, af), shift);
+    c.dot |= bits256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('.')), shift);
+    c.alpha |= bits256(_mm256_or_si256(letter, _mm256_cmpeq_epi8(v, _mm256_set1_epi8('_'))), shift);
+    c.lead |= bits256(_mm256_or_si256(_mm256_cmpeq_epi8(v, l1), _mm256_cmpeq_epi8(v, l2)), shift);
+    if constexpr (Escapes) {
+      c.quotes |= bits256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')), shift);
+      c.backslashes |= bits256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\')), shift);
     }
-    b.dash[w] = d;
-    b.colon[w] = c;
-    b.digit[w] = g;
-    b.alpha[w] = a;
-    b.lead[w] = u;
-    b.hex[w] = h;
-    b.dot[w] = t;
   }
-  return w;
-}
-
-bool cpu_has_avx2() noexcept {
-  static const bool has = __builtin_cpu_supports("avx2") != 0;
-  return has;
+  return c;
 }
 #endif
 
-void build_bits(std::string_view t, text_bits& b, char lead1, char lead2) {
-  const std::size_t n = t.size();
+// Block w of the n bytes at p: its address, or the address of `tail` holding its bytes
+// followed by zeros when it is the last, partial block; `valid` gets its bytes' bits.
+[[gnu::always_inline]] inline const char* block_at(const char* p, std::size_t n, std::size_t w,
+                                                   char (&tail)[64], uint64_t& valid) noexcept {
+  const std::size_t left = n - w * 64;
+  if (left >= 64) {
+    valid = ~uint64_t{0};
+    return p + w * 64;
+  }
+  std::memset(tail, 0, sizeof tail);
+  std::memcpy(tail, p + w * 64, left);
+  valid = (uint64_t{1} << left) - 1;
+  return tail;
+}
+
+// Every block's bitmaps. The zeros after a partial block are in no class, except as a
+// lead letter of '\0' (no upper-case IDs), which `valid` removes.
+template <block_classes (*Classify)(const char*, char, char)>
+[[gnu::always_inline]] inline void build_words_with(const char* p, std::size_t n, text_bits& b,
+                                                    char lead1, char lead2) noexcept {
+  alignas(64) char tail[64];
+  const bits_out to(b);
+  const std::size_t words = b.words;
+  for (std::size_t w = 0; w < words; ++w) {
+    uint64_t valid = 0;
+    block_classes c = Classify(block_at(p, n, w, tail, valid), lead1, lead2);
+    c.lead &= valid;
+    to.store(w, c);
+  }
+}
+
+// json_text::blank_escapes and the bitmaps of its result in one pass: each block is
+// classified once, as read. The blanking changes no class but the escaped letter's (n, r
+// and t are letters; the backslash and the blanks are in no class), so the raw block's
+// bitmaps with those letters removed are the blanked block's. Same result and failures as
+// blank_escapes followed by build_bits.
+template <block_classes (*Classify)(const char*, char, char)>
+[[gnu::always_inline]] inline bool blank_words_with(std::string_view raw, std::string& out,
+                                                    text_bits& b, char lead1,
+                                                    char lead2) noexcept {
+  const std::size_t n = raw.size();
+  out.resize(n);
+  alignas(64) char tail[64];
+  const bits_out to(b);
+  const std::size_t words = b.words;
+  char* const dest = out.data();
+  uint64_t carry = 0;  // 1: the next block's first byte is escaped
+  for (std::size_t w = 0; w < words; ++w) {
+    uint64_t valid = 0;
+    const char* q = block_at(raw.data(), n, w, tail, valid);
+    block_classes c = Classify(q, lead1, lead2);
+    char* o = dest + w * 64;
+    if (valid == ~uint64_t{0})
+      std::memcpy(o, q, 64);  // a fixed size: vector moves, not a call
+    else
+      std::memcpy(o, q, n - w * 64);
+    // \" stays as it is; every other escaped byte must be n, r or t (a backslash ending the
+    // string escapes one of the zeros after it, and fails here).
+    const uint64_t escaped = json_text::escaped_bytes(c.backslashes, carry) & ~c.quotes;
+    for (uint64_t e = escaped; e != 0; e &= e - 1) {
+      const auto k = static_cast<std::size_t>(__builtin_ctzll(e));
+      if (q[k] != 'n' && q[k] != 'r' && q[k] != 't') return false;
+      o[k] = ' ';
+      o[static_cast<std::ptrdiff_t>(k) - 1] = ' ';  // the backslash, maybe in the block before
+    }
+    c.alpha &= ~escaped;
+    c.lead &= valid;
+    to.store(w, c);
+  }
+  return carry == 0;
+}
+
+#if defined(__SSE2__)
+void build_words_sse2(const char* p, std::size_t n, text_bits& b, char l1, char l2) {
+  build_words_with<classes_sse2<false>>(p, n, b, l1, l2);
+}
+bool blank_words_sse2(std::string_view raw, std::string& out, text_bits& b, char l1, char l2) {
+  return blank_words_with<classes_sse2<true>>(raw, out, b, l1, l2);
+}
+#endif
+#if defined(GH_MASKER_AVX2)
+__attribute__((target("avx2"))) void build_words_avx2(const char* p, std::size_t n,
+                                                      text_bits& b, char l1, char l2) {
+  build_words_with<classes_avx2<false>>(p, n, b, l1, l2);
+}
+__attribute__((target("avx2"))) bool blank_words_avx2(std::string_view raw, std::string& out,
+                                                      text_bits& b, char l1, char l2) {
+  return blank_words_with<classes_avx2<true>>(raw, out, b, l1, l2);
+}
+#endif
+
+// Sizes `b` for a text of n bytes (the vectors only grow, up to a bound).
+void size_bits(std::size_t n, text_bits& b) {
   const std::size_t words = (n + 63) / 64;
   b.words = words;
   if (b.dash.size() > 16384 && b.dash.size() > 4 * words) {
@@ -168,33 +293,38 @@ void build_bits(std::string_view t, text_bits& b, char lead1, char lead2) {
     b.hex.resize(words);
     b.dot.resize(words);
   }
-  const char* p = t.data();
-  std::size_t w = 0;
+}
+
+void build_bits(std::string_view t, text_bits& b, char lead1, char lead2) {
+  size_bits(t.size(), b);
+  switch (simd()) {
 #if defined(GH_MASKER_AVX2)
-  if (cpu_has_avx2()) w = build_words_avx2(p, n, w, b, lead1, lead2);
+    case simd_level::avx2:
+      return build_words_avx2(t.data(), t.size(), b, lead1, lead2);
 #endif
 #if defined(__SSE2__)
-  w = build_words_sse2(p, n, w, b, lead1, lead2);
+    case simd_level::sse2:
+      return build_words_sse2(t.data(), t.size(), b, lead1, lead2);
 #endif
-  for (; w < words; ++w) {
-    uint64_t d = 0, c = 0, g = 0, a = 0, u = 0, h = 0, t = 0;
-    for (std::size_t i = w * 64; i < std::min(n, w * 64 + 64); ++i) {
-      const uint64_t bit = uint64_t{1} << (i & 63);
-      if (p[i] == '-') d |= bit;
-      if (p[i] == ':') c |= bit;
-      if (is_digit(p[i])) g |= bit;
-      if (is_word(p[i]) && !is_digit(p[i])) a |= bit;
-      if (p[i] == lead1 || p[i] == lead2) u |= bit;
-      if (is_lower_hex(p[i])) h |= bit;
-      if (p[i] == '.') t |= bit;
-    }
-    b.dash[w] = d;
-    b.colon[w] = c;
-    b.digit[w] = g;
-    b.alpha[w] = a;
-    b.lead[w] = u;
-    b.hex[w] = h;
-    b.dot[w] = t;
+    default:
+      return build_words_with<classes_scalar<false>>(t.data(), t.size(), b, lead1, lead2);
+  }
+}
+
+// blank_words_with for the CPU's level.
+bool blank_bits(std::string_view raw, std::string& out, text_bits& b, char lead1, char lead2) {
+  size_bits(raw.size(), b);
+  switch (simd()) {
+#if defined(GH_MASKER_AVX2)
+    case simd_level::avx2:
+      return blank_words_avx2(raw, out, b, lead1, lead2);
+#endif
+#if defined(__SSE2__)
+    case simd_level::sse2:
+      return blank_words_sse2(raw, out, b, lead1, lead2);
+#endif
+    default:
+      return blank_words_with<classes_scalar<true>>(raw, out, b, lead1, lead2);
   }
 }
 
@@ -203,6 +333,18 @@ bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
     if (a[i] != b[i]) return false;
   }
   return true;
+}
+
+// The 64 bits of a bitmap from bit `bit` of word w on, given words w (`cur`) and w + 1
+// (`next`, 0 past the end): bit k of the result is about the byte k after that position.
+// Branch-free for bit = 0 as well (the second shift is then by 64 in two steps).
+inline uint64_t bits_from(uint64_t cur, uint64_t next, unsigned bit) noexcept {
+  return (cur >> bit) | ((next << 1) << (63 - bit));
+}
+
+// Word w + 1 of a bitmap, 0 past the last.
+inline uint64_t next_word(const std::vector<uint64_t>& b, std::size_t w, std::size_t words) noexcept {
+  return w + 1 < words ? b[w + 1] : 0;
 }
 
 // Bits w and w + 1 of `b` as one 128-bit value (0 past the last word): bit p + k of it,
@@ -332,8 +474,23 @@ void native_scanner::add(unsigned id, const pattern_def& p) {
 
 void native_scanner::scan(std::string_view text, std::vector<raw_match>& out) const {
   if (text.empty() || text.size() >= UINT32_MAX || empty()) return;
-  const char lead1 = uppers_.empty() ? '\0' : uppers_.front().letter;
-  build_bits(text, tls_bits, lead1, uppers_.empty() ? '\0' : uppers_.back().letter);
+  build_bits(text, tls_bits, lead1(), lead2());
+  scan_bits(text, out);
+}
+
+bool native_scanner::scan_json_in_place(std::string_view raw, std::string& blanked,
+                                        std::vector<raw_match>& out) const {
+  if (raw.empty() || raw.size() >= UINT32_MAX || empty()) {
+    if (!json_text::blank_escapes(raw, blanked)) return false;
+    scan(blanked, out);
+    return true;
+  }
+  if (!blank_bits(raw, blanked, tls_bits, lead1(), lead2())) return false;
+  scan_bits(blanked, out);
+  return true;
+}
+
+void native_scanner::scan_bits(std::string_view text, std::vector<raw_match>& out) const {
   if (!prefixes_.empty()) scan_resource_ids(text, out);
   if (account_ >= 0 || ipv4_ >= 0) scan_digit_runs(text, out);
   if (ipv6_ >= 0) scan_ipv6(text, out);
@@ -342,29 +499,34 @@ void native_scanner::scan(std::string_view text, std::vector<raw_match>& out) co
 
 // "<prefix>-<hex>": every dash followed by exactly 8 or 17 lowercase hex digits and a
 // non-word byte, preceded by a known prefix that does not continue a word or a dashed name.
-// The dashes with such a tail are found a word of bits at a time (dates, names and dashed
-// words are never visited); only the prefixes ending with the byte before the dash are
-// compared.
+// The dashes are visited one by one (a few per 64 bytes of AWS output) and the 18 bits of
+// the hex and word bitmaps after each tell its tail in two compares; only the prefixes
+// ending with the byte before the dash are compared.
 void native_scanner::scan_resource_ids(std::string_view t, std::vector<raw_match>& out) const {
   const char* b = t.data();
   const text_bits& tb = tls_bits;
-  for (std::size_t w = 0; w < tb.words; ++w) {
+  const std::size_t words = tb.words;
+  for (std::size_t w = 0; w < words; ++w) {
     if (tb.dash[w] == 0) continue;
-    const unsigned __int128 hex = pair(tb.hex, w, tb.words);
-    const unsigned __int128 word = pair(tb.digit, w, tb.words) | pair(tb.alpha, w, tb.words);
-    const unsigned __int128 hex2 = hex & (hex >> 1);
-    const unsigned __int128 hex4 = hex2 & (hex2 >> 2);
-    const unsigned __int128 hex8 = hex4 & (hex4 >> 4);       // hex at p .. p + 7
-    const unsigned __int128 hex17 = hex8 & (hex8 >> 8) & (hex >> 16);  // p .. p + 16
-    const uint64_t tail8 = static_cast<uint64_t>(hex8 >> 1) & ~static_cast<uint64_t>(word >> 9);
-    const uint64_t tail17 =
-        static_cast<uint64_t>(hex17 >> 1) & ~static_cast<uint64_t>(word >> 18);
-    for (uint64_t m = tb.dash[w] & (tail8 | tail17); m != 0; m &= m - 1) {
+    const uint64_t hex = tb.hex[w], hex_next = next_word(tb.hex, w, words);
+    const uint64_t word = tb.digit[w] | tb.alpha[w];
+    const uint64_t word_next = next_word(tb.digit, w, words) | next_word(tb.alpha, w, words);
+    for (uint64_t m = tb.dash[w]; m != 0; m &= m - 1) {
       const unsigned bit = static_cast<unsigned>(__builtin_ctzll(m));
       const std::size_t d = (w << 6) + bit;
       if (d == 0) continue;
+      // Bit k: the byte k + 1 after the dash.
+      const uint64_t h = bits_from(hex, hex_next, bit) >> 1;
+      const uint64_t wb = bits_from(word, word_next, bit) >> 1;
+      std::size_t tail = 0;
+      if ((h & 0x1ffff) == 0x1ffff && ((wb >> 17) & 1) == 0)
+        tail = 17;
+      else if ((h & 0xff) == 0xff && ((wb >> 8) & 1) == 0)
+        tail = 8;
+      else
+        continue;
       const std::vector<uint16_t>& candidates = by_last_[static_cast<unsigned char>(b[d - 1])];
-      const std::size_t e = d + 1 + ((tail8 >> bit) & 1 ? 8 : 17);
+      const std::size_t e = d + 1 + tail;
       // The 16 bytes before the dash, for comparing prefixes a word at a time.
       uint64_t near = 0, far = 0;
       const bool loaded = d >= 16;

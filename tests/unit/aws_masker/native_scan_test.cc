@@ -14,6 +14,7 @@
 
 #include "plugins/aws-masker/catalogue.h"
 #include "plugins/aws-masker/json_text.h"
+#include "plugins/aws-masker/simd.h"
 
 namespace gh::aws_masker {
 namespace {
@@ -132,6 +133,18 @@ std::string adversarial(std::mt19937& g, std::size_t pieces) {
   return s;
 }
 
+// Runs `body` once per vector level (plain C++, SSE2, AVX2 where the CPU has them), so
+// every form of the byte passes is tested on one machine.
+template <typename Body>
+void at_every_simd_level(Body&& body) {
+  for (simd_level level : {simd_level::none, simd_level::sse2, simd_level::avx2}) {
+    limit_simd(level);
+    SCOPED_TRACE("simd level " + std::to_string(static_cast<int>(level)));
+    body();
+  }
+  limit_simd(simd_level::avx2);
+}
+
 TEST(NativeScan, AcceptsExactlyWhatTheVectorscanPatternsAcceptOnAdversarialText) {
   reference_db ref;
   std::mt19937 g(7);
@@ -145,7 +158,13 @@ TEST(NativeScan, AgreesOnLongTextCrossing64ByteBlocks) {
   reference_db ref;
   std::mt19937 g(11);
   std::string text = adversarial(g, 5000);
-  EXPECT_EQ(via_native(text), via_vectorscan(ref, text));
+  at_every_simd_level([&] {
+    EXPECT_EQ(via_native(text), via_vectorscan(ref, text));
+    for (int round = 0; round < 300; ++round) {  // every length of a partial last block
+      const std::string t = adversarial(g, 1 + g() % 80);
+      ASSERT_EQ(via_native(t), via_vectorscan(ref, t)) << t;
+    }
+  });
   EXPECT_GT(via_native(text).size(), 20u);  // the corpus does contain identifiers
   const accepted found = via_native(text);
   const auto upper_ids = std::count_if(found.begin(), found.end(), [](const auto& a) {
@@ -237,6 +256,60 @@ TEST(JsonScan, UnescapeMatchesTheSimpleDecoderAndItsOffsetsMapBack) {
   EXPECT_FALSE(json_text::unescape("abc\\", out));
   EXPECT_FALSE(json_text::unescape("\\x", out));
   EXPECT_FALSE(json_text::unescape("\\u12", out));
+}
+
+// The in-place pass (blanking \n \r \t and building the scanners' bitmaps in one loop)
+// must give what blank_escapes followed by a plain scan gives, and fail where it fails, at
+// every vector level; blank_escapes and the string scan must agree across levels too.
+TEST(JsonScan, InPlacePassEqualsBlankThenScanAtEveryLevel) {
+  native_scanner ns;
+  const auto& cat = default_catalogue();
+  for (unsigned i = 0; i < cat.size(); ++i) {
+    if (cat[i].scan != scanner::vectorscan) ns.add(i, cat[i]);
+  }
+  auto sorted = [](std::vector<raw_match> v) {
+    std::vector<std::tuple<unsigned, uint32_t, uint32_t, bool>> t;
+    for (const raw_match& m : v) t.emplace_back(m.id, m.from, m.to, m.checked);
+    std::sort(t.begin(), t.end());
+    return t;
+  };
+  // The last four fail the in-place pass (only \\n \\r \\t \\" may be blanked or kept).
+  static const char* parts[] = {"\\n", "\\\"", "\\t", "\\r", "i-", "0123456789abcdef0",
+                                "deadbeef", "10.0.0.1", "123456789012", "fe80::1",
+                                "Z1234567890AB", "E12345678901", "-", ":", ".", " ", "x", "n",
+                                "\\\\", "\\/", "\\u0041", "\\"};
+  std::mt19937 g(21);
+  int in_place = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string raw;
+    const std::size_t n = g() % 90;  // up to ~900 bytes: escapes across block edges
+    for (std::size_t i = 0; i < n; ++i) raw += parts[g() % (std::size(parts) - (g() % 4 ? 4 : 0))];
+    limit_simd(simd_level::none);
+    std::string ref_blank;
+    const bool ok = json_text::blank_escapes(raw, ref_blank);
+    std::vector<raw_match> ref;
+    if (ok) ns.scan(ref_blank, ref);
+    bool ref_esc = false;
+    const std::string quoted = "\"" + raw + "\"";
+    const std::size_t ref_end = json_text::scan_string(quoted, 0, ref_esc);
+    in_place += ok ? 1 : 0;
+    at_every_simd_level([&] {
+      std::string blanked, plain;
+      std::vector<raw_match> found;
+      ASSERT_EQ(ns.scan_json_in_place(raw, blanked, found), ok) << raw;
+      ASSERT_EQ(json_text::blank_escapes(raw, plain), ok) << raw;
+      if (ok) {
+        ASSERT_EQ(blanked, ref_blank) << raw;
+        ASSERT_EQ(plain, ref_blank) << raw;
+        ASSERT_EQ(sorted(found), sorted(ref)) << raw;
+      }
+      bool esc = false;
+      ASSERT_EQ(json_text::scan_string(quoted, 0, esc), ref_end) << raw;
+      if (ref_end != json_text::npos) ASSERT_EQ(esc, ref_esc) << raw;
+    });
+  }
+  EXPECT_GT(in_place, 500);  // both outcomes were exercised
+  EXPECT_LT(in_place, 2900);
 }
 
 // The block path (long strings of one-character escapes) must decode like the marks path
