@@ -142,7 +142,7 @@ template <bool Escapes>
 #define GH_MASKER_AVX2 1
 // The same, 32 bytes per instruction: this pass touches every byte of every string, and
 // AVX2 halves its cost on the machines that have it (checked once, at run time).
-__attribute__((target("avx2"))) [[gnu::always_inline]] inline uint64_t bits256(
+[[gnu::always_inline]] __attribute__((target("avx2"))) inline uint64_t bits256(
     __m256i m, unsigned shift) noexcept {
   return uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(m))} << shift;
 }
