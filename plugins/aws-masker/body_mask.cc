@@ -193,7 +193,7 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
     if (it.escaped && in_place && it.context_type < 0) {
       // The common case (pasted CLI output): blanked and scanned in one pass.
       if (!engine.find_in_place(raw, b.decoded, b.found)) return outcome::decode;
-      text = b.decoded;
+      text = std::string_view(b.decoded.data(), raw.size());
     } else {
       if (it.escaped && in_place) {
         if (!json_text::blank_escapes(raw, b.decoded)) return outcome::decode;

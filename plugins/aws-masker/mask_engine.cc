@@ -162,7 +162,7 @@ bool mask_engine::find_in_place(std::string_view raw, std::string& blanked,
                                 std::vector<match>& out) const {
   tls.raw.clear();
   if (!native_.scan_json_in_place(raw, blanked, tls.raw)) return false;
-  finish(blanked, out, nullptr);
+  finish(std::string_view(blanked.data(), raw.size()), out, nullptr);
   return true;
 }
 

@@ -70,9 +70,9 @@ class mask_engine {
   void find(std::string_view text, std::vector<match>& out,
             const std::vector<match>* extra = nullptr) const;
 
-  // find() on the contents of a JSON string matched in place: `blanked` receives
-  // json_text::blank_escapes(raw) and `out` the matches in it, the copy made in the same
-  // pass as the scanners' bitmaps. False where blank_escapes fails (then decode instead).
+  // find() on the contents of a JSON string matched in place: the first raw.size() bytes
+  // of `blanked` receive json_text::blank_escapes(raw) (native_scanner::scan_json_in_place)
+  // and `out` the matches in them. False where blank_escapes fails (then decode instead).
   bool find_in_place(std::string_view raw, std::string& blanked, std::vector<match>& out) const;
 
   // Appends `text` to `out` with every match replaced by its token from `map`.

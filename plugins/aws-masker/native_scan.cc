@@ -226,7 +226,7 @@ template <block_classes (*Classify)(const char*, char, char)>
                                                     text_bits& b, char lead1,
                                                     char lead2) noexcept {
   const std::size_t n = raw.size();
-  out.resize(n);
+  if (out.size() < n) out.resize(n);  // grown only: see scan_json_in_place
   alignas(64) char tail[64];
   const bits_out to(b);
   const std::size_t words = b.words;
@@ -486,7 +486,7 @@ bool native_scanner::scan_json_in_place(std::string_view raw, std::string& blank
     return true;
   }
   if (!blank_bits(raw, blanked, tls_bits, lead1(), lead2())) return false;
-  scan_bits(blanked, out);
+  scan_bits(std::string_view(blanked.data(), raw.size()), out);
   return true;
 }
 

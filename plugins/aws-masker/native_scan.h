@@ -40,10 +40,11 @@ class native_scanner {
   }
   // Appends the raw matches in `text` (any order).
   void scan(std::string_view text, std::vector<raw_match>& out) const;
-  // For the contents of a JSON string matched in place: `blanked` receives
-  // json_text::blank_escapes(raw), and the raw matches of scan(blanked) are appended, the
-  // copy and the scanners' bitmaps made in one pass where the CPU allows. False (nothing
-  // appended, `blanked` unspecified) where blank_escapes fails.
+  // For the contents of a JSON string matched in place: the first raw.size() bytes of
+  // `blanked` receive json_text::blank_escapes(raw), and the raw matches in them are
+  // appended, the copy and the scanners' bitmaps made in one pass. `blanked` is grown,
+  // never shrunk (a reused buffer resized to each string would be zero-filled again each
+  // time). False (nothing appended, `blanked` unspecified) where blank_escapes fails.
   bool scan_json_in_place(std::string_view raw, std::string& blanked,
                           std::vector<raw_match>& out) const;
 

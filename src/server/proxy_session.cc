@@ -243,6 +243,7 @@ class session {
     auto outcome = co_await proxy_request(x, *pinned, p, ctx);
     linger_ = outcome.linger;
     log_request(w_, ctx, outcome);
+    if (ctx.req.body_buffered) w_.give_body_buffer(std::move(ctx.req.body));
     co_return outcome.keep_alive;
   }
 

@@ -263,6 +263,7 @@ class exchange {
     // byte is copied once, from the read buffer (appending the parser's pieces to
     // req.body cost a second copy, ~36 k instructions for a 42 KB body). One allocation
     // for a declared length (a 40 KB prompt grew through ~10 reallocations).
+    if (p_.body.empty() && p_.body.capacity() == 0) p_.body = w_.take_body_buffer();
     if (p_.content_length) p_.body.reserve(static_cast<std::size_t>(*p_.content_length));
     body_pump pump(io_.client, io_.client_timer, io_.client_buf, w_.settings().client_body_timeout);
     while (!p_.is_done()) {

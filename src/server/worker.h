@@ -83,6 +83,18 @@ class worker {
   // Round-robin position for an upstream ring.
   std::size_t next_ring_index() noexcept { return ring_cursor_++; }
 
+  // A buffered request body (a plugin asked for the whole body) is read into the previous
+  // one's string: its memory is warm in cache and nothing is allocated, where a fresh
+  // 40 KB string per request met cold memory on every write. One spare per worker, kept
+  // up to 1 MB so that a huge body does not stay pinned.
+  std::string take_body_buffer() noexcept { return std::move(spare_body_); }
+  void give_body_buffer(std::string&& body) noexcept {
+    if (body.capacity() <= kMaxSpareBody && body.capacity() > spare_body_.capacity()) {
+      body.clear();
+      spare_body_ = std::move(body);
+    }
+  }
+
   bool draining() const noexcept { return draining_; }
   void start_draining() noexcept { draining_ = true; }
 
@@ -106,6 +118,8 @@ class worker {
   uint64_t id_prefix_;
   uint64_t id_counter_ = 0;
   std::size_t ring_cursor_ = 0;
+  static constexpr std::size_t kMaxSpareBody = std::size_t{1} << 20;
+  std::string spare_body_;
   bool draining_ = false;
 };
 

@@ -280,6 +280,7 @@ TEST(JsonScan, InPlacePassEqualsBlankThenScanAtEveryLevel) {
                                 "\\\\", "\\/", "\\u0041", "\\"};
   std::mt19937 g(21);
   int in_place = 0;
+  std::string blanked;  // reused, as the masker reuses it: longer than most strings after a while
   for (int round = 0; round < 3000; ++round) {
     std::string raw;
     const std::size_t n = g() % 90;  // up to ~900 bytes: escapes across block edges
@@ -294,18 +295,21 @@ TEST(JsonScan, InPlacePassEqualsBlankThenScanAtEveryLevel) {
     const std::size_t ref_end = json_text::scan_string(quoted, 0, ref_esc);
     in_place += ok ? 1 : 0;
     at_every_simd_level([&] {
-      std::string blanked, plain;
+      std::string plain;
       std::vector<raw_match> found;
       ASSERT_EQ(ns.scan_json_in_place(raw, blanked, found), ok) << raw;
       ASSERT_EQ(json_text::blank_escapes(raw, plain), ok) << raw;
       if (ok) {
-        ASSERT_EQ(blanked, ref_blank) << raw;
+        ASSERT_GE(blanked.size(), raw.size());
+        ASSERT_EQ(std::string_view(blanked).substr(0, raw.size()), ref_blank) << raw;
         ASSERT_EQ(plain, ref_blank) << raw;
         ASSERT_EQ(sorted(found), sorted(ref)) << raw;
       }
       bool esc = false;
       ASSERT_EQ(json_text::scan_string(quoted, 0, esc), ref_end) << raw;
-      if (ref_end != json_text::npos) ASSERT_EQ(esc, ref_esc) << raw;
+      if (ref_end != json_text::npos) {
+        ASSERT_EQ(esc, ref_esc) << raw;
+      }
     });
   }
   EXPECT_GT(in_place, 500);  // both outcomes were exercised
