@@ -271,10 +271,13 @@ std::size_t secret_run(std::string_view v) noexcept {
   std::string_view type;
   unsigned long number = 0;
   if (e < kMinSecretRun || mask_map::parse_token(v.substr(0, e), type, number)) return 0;
-  // A value that is a UUID standing alone is taken whole: its run stops at the first dash,
-  // and the account check spares a UUID's 12-digit tail only while the UUID stands whole,
-  // so masking the first group alone would leave that tail in clear (fuzz_aws_masker).
-  if (e == 8 && is_uuid(v.substr(0, 36)) && !is_word(at(v, 36))) return 36;
+  // A run that ends with a UUID's first group is taken to the UUID's end: the run stops at
+  // the first dash, and the account check spares a UUID's 12-digit tail only while the
+  // UUID stands whole, so masking up to the first group would leave that tail in clear
+  // (fuzz_aws_masker: the UUID alone, or after a base64 byte such as '/'). Not when a word
+  // byte follows the UUID, which the token would run into.
+  if (e >= 8 && at(v, e) == '-' && is_uuid(v.substr(e - 8, 36)) && !is_word(at(v, e + 28)))
+    return e + 28;
   return e;
 }
 

@@ -107,6 +107,12 @@ TEST(Secret, UuidValueAfterAKeyNameIsMaskedWhole) {
                            "SessionToken\":AWS_SESSION_TOKEN_001 x");
   expect_masked_whole_once("secret_access_key=1234abcd-12ab-34cd-56ef-123456567890\n",
                            "secret_access_key=AWS_SECRET_KEY_001\n");
+  // uuid-secret-after-base64-byte: the run may start before the UUID ('/' is base64); it
+  // still ends at the UUID's end, not at its first dash.
+  expect_masked_whole_once("SessionToken\":/1232abcd-12ab-34cd-56ef-123456567890 x",
+                           "SessionToken\":AWS_SESSION_TOKEN_001 x");
+  expect_masked_whole_once("aws_secret_access_key = ab+/1232abcd-12ab-34cd-56ef-123456567890\n",
+                           "aws_secret_access_key = AWS_SECRET_KEY_001\n");
   // uuid-secret-value-glued: not when a word byte follows (the token would run into it).
   expect_masked_whole_once("SessionToken\":1234abcd-12ab-34cd-56ef-1234565786e90K x",
                            "SessionToken\":AWS_SESSION_TOKEN_001-12ab-34cd-56ef-1234565786e90K x");
