@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 namespace gh::metrics {
 class proxy_metrics;
@@ -84,10 +85,9 @@ class worker {
   std::size_t next_ring_index() noexcept { return ring_cursor_++; }
 
   // A buffered request body (a plugin asked for the whole body) is read into the previous
-  // one's string: its memory is warm in cache and nothing is allocated, where a fresh
-  // 40 KB string per request met cold memory on every write. One spare per worker, kept
-  // up to 1 MB so that a huge body does not stay pinned.
-  std::string take_body_buffer() noexcept { return std::move(spare_body_); }
+  // one's string: no allocation per request, and memory recently written. One spare per
+  // worker, kept up to 1 MB so that a huge body does not stay pinned.
+  std::string take_body_buffer() noexcept { return std::exchange(spare_body_, std::string()); }
   void give_body_buffer(std::string&& body) noexcept {
     if (body.capacity() <= kMaxSpareBody && body.capacity() > spare_body_.capacity()) {
       body.clear();
