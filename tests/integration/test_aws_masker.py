@@ -11,8 +11,10 @@ import gzip
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -107,6 +109,31 @@ def test_non_streaming_json_response_is_restored_byte_for_byte(gatehouse, fake):
     assert r.status_code == 200
     assert r.content == body  # the echo of the masked body, restored exactly
     assert_no_original(fake.bodies()[-1])
+
+
+def test_large_body_arriving_in_pieces_after_the_head_is_masked_whole_and_restored(gatehouse, fake):
+    """The body (~330 KB) comes after the head in separate, paced TCP writes, so the
+    gateway gathers it over many reads: the upstream must still get all of it masked, with
+    the right length, and the client the original back."""
+    gw = gatehouse(masker_config(fake.url))
+    prompt = "\n".join(f"{i}: {PROMPT}" for i in range(700))  # ~330 KB
+    body = json.dumps(messages_body(prompt=prompt)).encode()
+    head = (f"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", gw.proxy_port), timeout=10) as sock:
+        sock.sendall(head)
+        time.sleep(0.2)
+        step = len(body) // 5 + 1
+        for at in range(0, len(body), step):
+            sock.sendall(body[at:at + step])
+            time.sleep(0.05)
+        status, headers, echoed = HttpReader(sock).response()
+    assert status == 200
+    assert echoed == body  # the echo of the masked body, restored exactly
+    seen = fake.requests[-1]
+    assert_no_original(seen["body"])
+    assert int(seen["headers"]["content-length"]) == len(seen["body"])
+    assert "AWS_EC2_001" in json.loads(seen["body"])["messages"][0]["content"]
 
 
 def test_anthropic_sse_is_restored_with_tokens_split_across_deltas_and_tcp_writes(gatehouse, fake):
