@@ -481,13 +481,7 @@ template <block_masks (*Masks)(const char*)>
       std::memcpy(o, p, len);
     // \" stays as it is; every other escaped byte is looked at (pasted CLI output: one \n
     // per line against several \").
-    const uint64_t escaped = escaped_bytes(m.backslashes, carry);
-    for (uint64_t e = escaped & ~m.quotes; e != 0; e &= e - 1) {
-      const auto k = static_cast<std::size_t>(__builtin_ctzll(e));
-      if (p[k] != 'n' && p[k] != 'r' && p[k] != 't') return false;
-      o[k] = ' ';
-      o[static_cast<std::ptrdiff_t>(k) - 1] = ' ';  // the backslash, maybe in the block before
-    }
+    if (!blank_block(p, escaped_bytes(m.backslashes, carry) & ~m.quotes, o)) return false;
   }
   return carry == 0;
 }

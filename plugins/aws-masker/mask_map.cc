@@ -26,40 +26,37 @@ std::size_t token_digits(unsigned long number, char* digits) noexcept {
   return n;
 }
 
-// Appends AWS_<type>_<digits> to `out`; returns its length. Built on the stack and appended
-// once: the arena grows by one append instead of a resize and three copies.
-std::size_t append_token(std::string& out, std::string_view type, unsigned long number) {
-  char buf[96];
-  if (type.size() > sizeof buf - 30) {  // never for catalogue or validated custom types
-    std::string t = "AWS_" + std::string(type) + "_";
-    char digits[24];
-    t.append(digits, token_digits(number, digits));
-    out += t;
-    return t.size();
-  }
-  std::memcpy(buf, "AWS_", 4);
-  std::memcpy(buf + 4, type.data(), type.size());
-  buf[4 + type.size()] = '_';
-  const std::size_t len = 5 + type.size() + token_digits(number, buf + 5 + type.size());
-  out.append(buf, len);
+// Writes AWS_<type>_<digits> at `at` (room for type.size() + 30 bytes); returns its length.
+[[gnu::always_inline]] inline std::size_t write_token(char* at, std::string_view type,
+                                                     unsigned long number) noexcept {
+  std::memcpy(at, "AWS_", 4);
+  std::memcpy(at + 4, type.data(), type.size());
+  at[4 + type.size()] = '_';
+  return 5 + type.size() + token_digits(number, at + 5 + type.size());
+}
+
+// append_pair() through a heap buffer, for a value and type too long for its stack one
+// (out of line: the common path stays small enough to inline).
+[[gnu::noinline]] std::size_t append_long_pair(std::string& out, std::string_view value,
+                                               std::string_view type, unsigned long number) {
+  std::string pair(value);
+  pair.resize(value.size() + type.size() + 30);
+  const std::size_t len = write_token(pair.data() + value.size(), type, number);
+  out.append(pair.data(), value.size() + len);
   return len;
 }
 
-// Appends `value` and then its token AWS_<type>_<digits> (the arena's layout of a pair) in
-// one append of a stack buffer when they fit; returns the token's length.
-std::size_t append_pair(std::string& out, std::string_view value, std::string_view type,
-                        unsigned long number) {
+// Appends `value` (may be empty) and then its token AWS_<type>_<digits> (the arena's layout
+// of a pair) in one append of a stack buffer, so the arena grows once instead of a resize
+// and several copies; returns the token's length.
+[[gnu::always_inline]] inline std::size_t append_pair(std::string& out, std::string_view value,
+                                                      std::string_view type,
+                                                      unsigned long number) {
   char buf[128];
-  if (value.size() + type.size() + 30 > sizeof buf) {
-    out.append(value);
-    return append_token(out, type, number);
-  }
+  if (value.size() + type.size() + 30 > sizeof buf)
+    return append_long_pair(out, value, type, number);
   std::memcpy(buf, value.data(), value.size());
-  char* t = buf + value.size();
-  std::memcpy(t, "AWS_", 4);
-  std::memcpy(t + 4, type.data(), type.size());
-  t[4 + type.size()] = '_';
-  const std::size_t len = 5 + type.size() + token_digits(number, t + 5 + type.size());
+  const std::size_t len = write_token(buf + value.size(), type, number);
   out.append(buf, value.size() + len);
   return len;
 }
@@ -114,7 +111,7 @@ std::size_t string_hash::operator()(std::string_view s) const noexcept {
 
 std::string mask_map::make_token(std::string_view type, unsigned long number) {
   std::string t;
-  append_token(t, type, number);
+  append_pair(t, {}, type, number);
   return t;
 }
 

@@ -241,15 +241,8 @@ template <block_classes (*Classify)(const char*, char, char)>
       std::memcpy(o, q, 64);  // a fixed size: vector moves, not a call
     else
       std::memcpy(o, q, n - w * 64);
-    // \" stays as it is; every other escaped byte must be n, r or t (a backslash ending the
-    // string escapes one of the zeros after it, and fails here).
     const uint64_t escaped = json_text::escaped_bytes(c.backslashes, carry) & ~c.quotes;
-    for (uint64_t e = escaped; e != 0; e &= e - 1) {
-      const auto k = static_cast<std::size_t>(__builtin_ctzll(e));
-      if (q[k] != 'n' && q[k] != 'r' && q[k] != 't') return false;
-      o[k] = ' ';
-      o[static_cast<std::ptrdiff_t>(k) - 1] = ' ';  // the backslash, maybe in the block before
-    }
+    if (!json_text::blank_block(q, escaped, o)) return false;
     c.alpha &= ~escaped;
     c.lead &= valid;
     to.store(w, c);

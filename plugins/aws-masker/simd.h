@@ -1,7 +1,8 @@
 // Which vector instructions aws-masker's byte passes use: the best this CPU has, checked
-// once. Every pass has a form for each level (AVX2, SSE2, plain C++), chosen at
-// run time, so one binary runs everywhere. Tests lower the level to run every form on one
-// machine and compare them.
+// once, so one binary runs everywhere. The native scanner's bitmap passes have a form for
+// each level (AVX2, SSE2, plain C++); the JSON string scans have AVX2 and SSE2 forms and
+// use SSE2 below AVX2. Tests lower the level to run every form on one machine and compare
+// them.
 #pragma once
 
 #include <cstdint>
