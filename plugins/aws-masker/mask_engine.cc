@@ -251,7 +251,8 @@ void mask_engine::mask(std::string_view text, mask_map& map, std::string& out, m
   std::size_t pos = 0;
   for (const match& m : found) {
     out.append(text.substr(pos, m.begin - pos));
-    out += map.token_for(type_names_[m.type], text.substr(m.begin, m.end - m.begin));
+    map.append_token(map.slot_of_type(type_names_[m.type]), text.substr(m.begin, m.end - m.begin),
+                     out);
     if (stats != nullptr) stats->add(m.type);
     pos = m.end;
   }

@@ -6,59 +6,46 @@
 namespace gh::aws_masker {
 namespace {
 
-// The decimal digits of `number`, at least three, into `digits` (most significant
-// first); returns how many.
+// The decimal digits of `number` (1000 or more) into `digits`, most significant first;
+// returns how many.
 std::size_t token_digits(unsigned long number, char* digits) noexcept {
-  if (number < 1000) {  // the usual case: a request masks fewer than 1000 values per type
-    digits[0] = static_cast<char>('0' + number / 100);
-    digits[1] = static_cast<char>('0' + number / 10 % 10);
-    digits[2] = static_cast<char>('0' + number % 10);
-    return 3;
-  }
   char rev[24];
   std::size_t n = 0;
   do {
     rev[n++] = static_cast<char>('0' + number % 10);
     number /= 10;
   } while (number != 0);
-  while (n < 3) rev[n++] = '0';
   for (std::size_t i = 0; i < n; ++i) digits[i] = rev[n - 1 - i];
   return n;
 }
 
-// Writes AWS_<type>_<digits> at `at` (room for type.size() + 30 bytes); returns its length.
-[[gnu::always_inline]] inline std::size_t write_token(char* at, std::string_view type,
-                                                     unsigned long number) noexcept {
-  std::memcpy(at, "AWS_", 4);
-  std::memcpy(at + 4, type.data(), type.size());
-  at[4 + type.size()] = '_';
-  return 5 + type.size() + token_digits(number, at + 5 + type.size());
+// Appends a token: `prefix` ("AWS_<TYPE>_") and the digits of `number`. The usual three
+// digits are appended from one register-built word: bytes assembled one store at a time
+// and then copied would stall the copy's wider loads (store forwarding).
+[[gnu::always_inline]] inline std::size_t append_token_text(std::string& out,
+                                                            std::string_view prefix,
+                                                            unsigned long number) {
+  out.append(prefix);
+  if (number < 1000) {
+    const uint32_t digits = static_cast<uint32_t>('0' + number / 100) |
+                            static_cast<uint32_t>('0' + number / 10 % 10) << 8 |
+                            static_cast<uint32_t>('0' + number % 10) << 16;
+    char word[4];
+    std::memcpy(word, &digits, 4);
+    out.append(word, 3);
+    return prefix.size() + 3;
+  }
+  char digits[24];
+  const std::size_t n = token_digits(number, digits);
+  out.append(digits, n);
+  return prefix.size() + n;
 }
 
-// append_pair() through a heap buffer, for a value and type too long for its stack one
-// (out of line: the common path stays small enough to inline).
-[[gnu::noinline]] std::size_t append_long_pair(std::string& out, std::string_view value,
-                                               std::string_view type, unsigned long number) {
-  std::string pair(value);
-  pair.resize(value.size() + type.size() + 30);
-  const std::size_t len = write_token(pair.data() + value.size(), type, number);
-  out.append(pair.data(), value.size() + len);
-  return len;
-}
-
-// Appends `value` (may be empty) and then its token AWS_<type>_<digits> (the arena's layout
-// of a pair) in one append of a stack buffer, so the arena grows once instead of a resize
-// and several copies; returns the token's length.
-[[gnu::always_inline]] inline std::size_t append_pair(std::string& out, std::string_view value,
-                                                      std::string_view type,
-                                                      unsigned long number) {
-  char buf[128];
-  if (value.size() + type.size() + 30 > sizeof buf)
-    return append_long_pair(out, value, type, number);
-  std::memcpy(buf, value.data(), value.size());
-  const std::size_t len = write_token(buf + value.size(), type, number);
-  out.append(buf, value.size() + len);
-  return len;
+std::string token_prefix(std::string_view type) {
+  std::string p = "AWS_";
+  p += type;
+  p += '_';
+  return p;
 }
 
 // Equality of the short type names, inline: a library memcmp call costs more than the
@@ -111,7 +98,7 @@ std::size_t string_hash::operator()(std::string_view s) const noexcept {
 
 std::string mask_map::make_token(std::string_view type, unsigned long number) {
   std::string t;
-  append_pair(t, {}, type, number);
+  append_token_text(t, token_prefix(type), number);
   return t;
 }
 
@@ -181,7 +168,7 @@ uint32_t mask_map::type_index(std::string_view type) {
   std::size_t i = 0;
   while (i < types_.size() && types_[i].name != type) ++i;
   if (i == types_.size()) {
-    types_.push_back({std::string(type), 0, {}});
+    types_.push_back({std::string(type), token_prefix(type), 0, {}});
     types_.back().by_number.reserve(64);  // one allocation for a request's usual count
   }
   type_cache_[slot] = static_cast<uint32_t>(i);
@@ -204,27 +191,33 @@ std::string_view mask_map::token_for(std::string_view type, std::string_view val
   const uint64_t h = string_hash{}(value);
   if (std::size_t pos = find(by_value_, false, value, h); pos != npos)
     return token_at(entries_[pos]);
-  return issue(type_index(type), value, h);
+  return token_at(entries_[issue(type_index(type), value, h, nullptr)]);
 }
 
-std::string_view mask_map::token_for_slot(uint32_t slot, std::string_view value) {
+void mask_map::append_token(uint32_t slot, std::string_view value, std::string& out) {
   const uint64_t h = string_hash{}(value);
-  if (std::size_t pos = find(by_value_, false, value, h); pos != npos)
-    return token_at(entries_[pos]);
-  return issue(slot, value, h);
+  if (std::size_t pos = find(by_value_, false, value, h); pos != npos) {
+    out.append(token_at(entries_[pos]));
+    return;
+  }
+  issue(slot, value, h, &out);
 }
 
-std::string_view mask_map::issue(uint32_t t, std::string_view value, uint64_t h) {
-  const std::string_view type = types_[t].name;
+std::size_t mask_map::issue(uint32_t t, std::string_view value, uint64_t h, std::string* out) {
+  const type_slot& slot = types_[t];
   unsigned long n = ++types_[t].issued;
   if (has_inserted_) {
-    while (value_of(make_token(type, n))) n = ++types_[t].issued;  // taken
+    while (value_of(make_token(slot.name, n))) n = ++types_[t].issued;  // taken
   }
+  // The token is written to `out` from the same sources as to the arena, not copied from
+  // the arena's bytes just written (see append_token_text).
+  if (out != nullptr) append_token_text(*out, slot.prefix, n);
   const std::size_t pos = append(t, value.size(), h, [&](std::string& arena) {
-    return append_pair(arena, value, type, n);
+    arena.append(value);
+    return append_token_text(arena, slot.prefix, n);
   });
   if (!has_inserted_) types_[t].by_number.push_back(static_cast<uint32_t>(pos));  // number n
-  return token_at(entries_[pos]);
+  return pos;
 }
 
 bool mask_map::insert(std::string_view type, std::string_view token, std::string_view value) {

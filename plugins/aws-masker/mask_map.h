@@ -47,10 +47,11 @@ class mask_map {
 
   // The token for `value`, issuing the next one of `type` when the value is new.
   std::string_view token_for(std::string_view type, std::string_view value);
-  // The same with the type given by its slot in this map (slot_of_type()): a caller issuing
-  // many tokens of a few types finds each type once, not once per new value.
+  // Appends that token to `out`, with the type given by its slot in this map
+  // (slot_of_type()): a caller issuing many tokens of a few types finds each type once,
+  // not once per new value.
   uint32_t slot_of_type(std::string_view type) { return type_index(type); }
-  std::string_view token_for_slot(uint32_t slot, std::string_view value);
+  void append_token(uint32_t slot, std::string_view value, std::string& out);
   // Room for `n` more pairs without rehashing.
   void reserve(std::size_t n);
   // Adds a pair issued elsewhere (the store, a map file). Keeps per-type counters past
@@ -81,6 +82,7 @@ class mask_map {
   };
   struct type_slot {
     std::string name;
+    std::string prefix;        // "AWS_<name>_"
     unsigned long issued = 0;  // the highest number taken
     // While every token was issued here (numbers 1, 2, ...), the entry of number k is at
     // k - 1: restoring a token then needs no token index at all.
@@ -107,7 +109,9 @@ class mask_map {
   // merging store pairs): masking a request never needs it.
   void index_tokens() const;
   uint32_t type_index(std::string_view type);
-  std::string_view issue(uint32_t slot, std::string_view value, uint64_t value_hash);
+  // Issues the next token of the type in `slot` for `value`, also appended to `out` when
+  // given; returns the new entry's position.
+  std::size_t issue(uint32_t slot, std::string_view value, uint64_t value_hash, std::string* out);
   // Appends a pair (`write_pair` writes the value, then the token, and returns the
   // token's length) and indexes it by its value.
   template <typename WritePair>
