@@ -4,6 +4,7 @@
 #include "plugins/rate-limiting/periods.h"
 
 #include "events/pipeline.h"
+#include "metrics/wait_histogram.h"
 #include "plugin/schema/schema.h"
 #include "store/store.h"
 #include "store/store_factory.h"
@@ -19,6 +20,7 @@
 #include <array>
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <span>
@@ -36,6 +38,17 @@ namespace {
 
 constexpr std::string_view empty_uuid = "00000000-0000-0000-0000-000000000000";
 constexpr int64_t error_log_interval_ms = 10'000;
+
+// How long requests waited for their counters from a store that answers asynchronously
+// (policy redis): the latency the shared store adds to a request, measured where it is
+// spent (docs/redis.md, "p99 added by Redis").
+metrics::wait_histogram& store_wait() {
+  static metrics::wait_histogram h(
+      "gatehouse_rate_limiting_store_wait_seconds",
+      "Time requests waited for rate-limiting counters from a store answering asynchronously "
+      "(policy redis)");
+  return h;
+}
 
 enum class limit_by { consumer, credential, ip, service, header, path };
 
@@ -329,7 +342,9 @@ boost::asio::awaitable<Flow> rate_limiting_plugin::access_async(Context& ctx) co
   if (local) {
     r = std::move(*local);
   } else if (st != nullptr) {
+    const auto asked = std::chrono::steady_clock::now();
     r = co_await st->limit(specs, 1, algorithm_, now);
+    store_wait().record(std::chrono::steady_clock::now() - asked);
     if (counts_ && r) counts_->seed(specs, *r, now);
   }
   co_return decide(ctx, r);

@@ -187,6 +187,39 @@ def test_redis_policy_is_exact_on_a_three_master_cluster(gatehouse, upstream, re
     assert statuses.count(429) == 150
 
 
+def store_wait_histogram(gw) -> dict[str, float]:
+    """gatehouse_rate_limiting_store_wait_seconds from the admin /metrics: le -> count, and
+    the _count and _sum lines under "count" and "sum"."""
+    conn = http.client.HTTPConnection("127.0.0.1", gw.admin_port, timeout=10)
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    conn.close()
+    out = {}
+    for line in text.splitlines():
+        name = "gatehouse_rate_limiting_store_wait_seconds"
+        if line.startswith(name + "_bucket{le=\""):
+            le = line[len(name) + len('_bucket{le="'):].split('"', 1)[0]
+            out[le] = float(line.rsplit(" ", 1)[1])
+        elif line.startswith(name + "_count "):
+            out["count"] = float(line.rsplit(" ", 1)[1])
+        elif line.startswith(name + "_sum "):
+            out["sum"] = float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def test_redis_waits_are_counted_in_the_store_wait_histogram(gatehouse, upstream, redis_server):
+    host, port = redis_server
+    gw = gatehouse(rate_limit_config(upstream.url, standalone(port), limit="minute: 1000"))
+    assert store_wait_histogram(gw) == {}  # no wait yet: no series
+    assert [get_status(gw.proxy_port) for _ in range(20)] == [200] * 20
+    h = store_wait_histogram(gw)
+    assert h["count"] == 20 and h["+Inf"] == 20
+    bounds = sorted((float(le), n) for le, n in h.items() if le not in ("count", "sum", "+Inf"))
+    assert [n for _, n in bounds] == sorted(n for _, n in bounds)  # cumulative
+    assert bounds[-1][1] == 20  # every loopback round trip under the last bound (1 s)
+    assert 0 < h["sum"] < 20  # seconds: real, non-zero waits
+
+
 def test_named_connection_from_node_settings_is_used_by_the_plugin(gatehouse, upstream,
                                                                    redis_server, tmp_path):
     host, port = redis_server
