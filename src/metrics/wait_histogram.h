@@ -37,7 +37,6 @@ class wait_histogram {
   struct alignas(64) shard {
     std::array<std::atomic<uint64_t>, bounds_us.size() + 1> buckets{};
     std::atomic<uint64_t> sum_ns{0};
-    std::atomic<uint64_t> count{0};
   };
   void register_renderer() noexcept;
 

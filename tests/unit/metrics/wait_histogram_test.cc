@@ -26,23 +26,24 @@ TEST(WaitHistogram, RendersNothingBeforeTheFirstWait) {
 
 TEST(WaitHistogram, CountsEachWaitInTheFirstBucketThatHoldsItCumulatively) {
   wait_histogram h("w_seconds", "Waits");
-  h.record(microseconds(50));         // on the first bound: le 5e-05
-  h.record(microseconds(51));         // le 0.0001
-  h.record(microseconds(999));        // le 0.001
-  h.record(microseconds(1'000));      // le 0.001
-  h.record(std::chrono::seconds(2));  // +Inf
-  h.record(-microseconds(5));         // a clock step back counts as 0
+  h.record(microseconds(50));                  // on the first bound: le 5e-05
+  h.record(microseconds(51));                  // le 0.0001
+  h.record(std::chrono::nanoseconds(50'200));  // above 50 us: le 0.0001
+  h.record(microseconds(999));                 // le 0.001
+  h.record(microseconds(1'000));               // le 0.001
+  h.record(std::chrono::seconds(2));           // +Inf
+  h.record(-microseconds(5));                  // a clock step back counts as 0
   std::string out;
   h.render(out);
   EXPECT_TRUE(contains(out, "# HELP w_seconds Waits\n# TYPE w_seconds histogram\n"));
   EXPECT_TRUE(contains(out, "w_seconds_bucket{le=\"5e-05\"} 2\n"));
-  EXPECT_TRUE(contains(out, "w_seconds_bucket{le=\"0.0001\"} 3\n"));
-  EXPECT_TRUE(contains(out, "w_seconds_bucket{le=\"0.00075\"} 3\n"));
-  EXPECT_TRUE(contains(out, "w_seconds_bucket{le=\"0.001\"} 5\n"));
-  EXPECT_TRUE(contains(out, "w_seconds_bucket{le=\"1\"} 5\n"));
-  EXPECT_TRUE(contains(out, "w_seconds_bucket{le=\"+Inf\"} 6\n"));
-  EXPECT_TRUE(contains(out, "w_seconds_count 6\n"));
-  EXPECT_TRUE(contains(out, "w_seconds_sum 2.0021"));
+  EXPECT_TRUE(contains(out, "w_seconds_bucket{le=\"0.0001\"} 4\n"));
+  EXPECT_TRUE(contains(out, "w_seconds_bucket{le=\"0.00075\"} 4\n"));
+  EXPECT_TRUE(contains(out, "w_seconds_bucket{le=\"0.001\"} 6\n"));
+  EXPECT_TRUE(contains(out, "w_seconds_bucket{le=\"1\"} 6\n"));
+  EXPECT_TRUE(contains(out, "w_seconds_bucket{le=\"+Inf\"} 7\n"));
+  EXPECT_TRUE(contains(out, "w_seconds_count 7\n"));
+  EXPECT_TRUE(contains(out, "w_seconds_sum 2.0021502\n"));
 }
 
 TEST(WaitHistogram, SumsTheShardsOfManyThreads) {
