@@ -22,8 +22,8 @@
 
 namespace gh::aws_masker {
 
-// A fast hash for the short strings held here (identifiers, tokens): 8 bytes per step,
-// multiply-xorshift mixing. Not for hostile-collision resistance; keys are the caller's
+// A fast hash for the short strings held here (identifiers, tokens): 16 bytes per folded
+// 128-bit multiply. Not for hostile-collision resistance; keys are the caller's
 // own identifiers, and a bucket collision costs a comparison, never correctness.
 struct string_hash {
   using is_transparent = void;
