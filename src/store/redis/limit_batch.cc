@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -44,31 +45,42 @@ awaitable<result<limit_result>> limit_batcher::limit(std::string_view prefix,
   auto ex = co_await asio::this_coro::executor;
   call c(ex, prefix, windows, cost, now_ms);
   queued_.push_back(&c);
-  if (queued_.size() == 1) asio::co_spawn(ex, flush(), asio::detached);
-  if (!c.done) co_await c.wake.async_wait(asio::as_tuple(asio::use_awaitable));
-  co_return std::move(c.out);
-}
-
-awaitable<void> limit_batcher::flush() {
-  // Let the rest of this loop turn (other requests whose reads completed together) queue
-  // their calls first.
-  auto ex = co_await asio::this_coro::executor;
+  if (queued_.size() > 1) {  // a leader is gathering this turn's calls: it wakes this one
+    if (!c.done) co_await c.wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return std::move(c.out);
+  }
+  // The first call of a turn leads its batch: it lets the rest of the turn (other requests
+  // whose reads completed together) queue their calls, sends the batch and waits for the
+  // answer itself, so it resumes with the reply and needs no wake-up. The others wait on
+  // their timers, cancelled when the answer is in. (Before, a separate coroutine sent every
+  // batch: three trips through the worker's queue before the send and one after the reply
+  // for every caller, the tail of the Redis wait; docs/redis.md, session 7.)
   co_await asio::post(ex, asio::use_awaitable);
   std::vector<call*> calls;
   calls.swap(queued_);
   // A script touches one slot: one batch per slot on Cluster. A batch is bounded so that
-  // one script never holds Redis for long; the batches go out at once, pipelined.
+  // one script never holds Redis for long; the batches go out at once, pipelined, the
+  // leader's own inline.
+  std::vector<call*> mine;
+  auto dispatch_batch = [&](std::vector<call*> batch) {
+    if (std::find(batch.begin(), batch.end(), &c) != batch.end())
+      mine = std::move(batch);
+    else
+      asio::co_spawn(ex, run(std::move(batch)), asio::detached);
+  };
   std::map<uint16_t, std::vector<call*>> groups;
-  for (call* c : calls) {
+  for (call* q : calls) {
     uint16_t slot = 0;
-    if (cluster_) slot = key_slot(std::string(c->prefix) + c->windows.front().key);
+    if (cluster_) slot = key_slot(std::string(q->prefix) + q->windows.front().key);
     auto& group = groups[slot];
-    group.push_back(c);
-    if (group.size() == max_batch) asio::co_spawn(ex, run(std::exchange(group, {})), asio::detached);
+    group.push_back(q);
+    if (group.size() == max_batch) dispatch_batch(std::exchange(group, {}));
   }
   for (auto& [slot, group] : groups) {
-    if (!group.empty()) asio::co_spawn(ex, run(std::move(group)), asio::detached);
+    if (!group.empty()) dispatch_batch(std::move(group));
   }
+  co_await run(std::move(mine));
+  co_return std::move(c.out);
 }
 
 awaitable<void> limit_batcher::run(std::vector<call*> calls) {

@@ -6,7 +6,8 @@
 // policy-redis request is starting and interpreting that script. The batcher queues the
 // calls made during one turn of the worker's event loop and sends them as one
 // `scripts::limit_batch` call (one per slot on Cluster), which decides them in order with
-// each key read and written once; each caller then gets its own answer. Used by
+// each key read and written once; each caller then gets its own answer. The turn's first
+// caller sends its batch and waits for the reply itself (no wake-up for it). Used by
 // redis_store (redis_store.cc) for fixed windows; one batcher per worker and config
 // (registry.h), on that worker's thread only.
 #pragma once
@@ -34,7 +35,6 @@ class limit_batcher {
 
  private:
   struct call;
-  awaitable<void> flush();
   awaitable<void> run(std::vector<call*> calls);
 
   std::shared_ptr<client> client_;
