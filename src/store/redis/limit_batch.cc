@@ -51,10 +51,9 @@ awaitable<result<limit_result>> limit_batcher::limit(std::string_view prefix,
   }
   // The first call of a turn leads its batch: it lets the rest of the turn (other requests
   // whose reads completed together) queue their calls, sends the batch and waits for the
-  // answer itself, so it resumes with the reply and needs no wake-up. The others wait on
-  // their timers, cancelled when the answer is in. (Before, a separate coroutine sent every
-  // batch: three trips through the worker's queue before the send and one after the reply
-  // for every caller, the tail of the Redis wait; docs/redis.md, session 7.)
+  // answer itself, so it resumes with the reply and needs no wake-up (a woken caller
+  // resumes only after everything already queued on the worker: the tail of the Redis
+  // wait, docs/redis.md). The others wait on their timers, cancelled when the answer is in.
   co_await asio::post(ex, asio::use_awaitable);
   std::vector<call*> calls;
   calls.swap(queued_);
