@@ -57,10 +57,6 @@ bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
   return true;
 }
 
-}  // namespace
-
-namespace {
-
 uint64_t load64(const char* p) noexcept {
   uint64_t w;
   std::memcpy(&w, p, 8);

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "core/headers.h"
+#include "core/spare_string.h"
 #include "plugin/schema/redis_record.h"
 #include "store/store_factory.h"
 
@@ -39,17 +40,10 @@ uint64_t micros_since(Clock::time_point t0) {
 // The buffer a masked body is written into: each request's original body buffer becomes
 // the next request's output buffer on this worker, so masking allocates no 40+ KB buffer
 // per request. A buffer over 1 MB is not kept (it would pin its size in every worker).
-thread_local std::string tls_spare_body;
+thread_local spare_string tls_spare_body;  // up to 1 MB kept
 
-std::string take_spare_body() {
-  std::string out = std::move(tls_spare_body);
-  out.clear();
-  return out;
-}
-
-void recycle_body(std::string&& body) {
-  if (body.capacity() <= (std::size_t{1} << 20)) tls_spare_body = std::move(body);
-}
+std::string take_spare_body() { return tls_spare_body.take(); }
+void recycle_body(std::string&& body) { tls_spare_body.give(std::move(body)); }
 
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);

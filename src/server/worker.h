@@ -9,6 +9,7 @@
 #include "config/cidr.h"
 #include "core/buffer_pool.h"
 #include "core/deadline_wheel.h"
+#include "core/spare_string.h"
 #include "server/snapshot.h"
 #include "upstream/connection_pool.h"
 #include "upstream/resolver.h"
@@ -87,13 +88,8 @@ class worker {
   // A buffered request body (a plugin asked for the whole body) is read into the previous
   // one's string: no allocation per request, and memory recently written. One spare per
   // worker, kept up to 1 MB so that a huge body does not stay pinned.
-  std::string take_body_buffer() noexcept { return std::exchange(spare_body_, std::string()); }
-  void give_body_buffer(std::string&& body) noexcept {
-    if (body.capacity() <= kMaxSpareBody && body.capacity() > spare_body_.capacity()) {
-      body.clear();
-      spare_body_ = std::move(body);
-    }
-  }
+  std::string take_body_buffer() noexcept { return spare_body_.take(); }
+  void give_body_buffer(std::string&& body) noexcept { spare_body_.give(std::move(body)); }
 
   bool draining() const noexcept { return draining_; }
   void start_draining() noexcept { draining_ = true; }
@@ -118,8 +114,7 @@ class worker {
   uint64_t id_prefix_;
   uint64_t id_counter_ = 0;
   std::size_t ring_cursor_ = 0;
-  static constexpr std::size_t kMaxSpareBody = std::size_t{1} << 20;
-  std::string spare_body_;
+  spare_string spare_body_;  // up to 1 MB kept
   bool draining_ = false;
 };
 
