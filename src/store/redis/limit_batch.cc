@@ -84,15 +84,44 @@ awaitable<result<limit_result>> limit_batcher::limit(std::string_view prefix,
 
 awaitable<void> limit_batcher::run(std::vector<call*> calls) {
   static const script batch(scripts::limit_batch);
+  // A run of identical consecutive calls (one client's requests of the same turn) is one
+  // entry of the script, which admits as many of them as fit: Redis's work and the
+  // arguments grow with the entries, not with the calls. Order is kept, so every call gets
+  // the answer it would get alone in that place.
+  struct entry {
+    std::size_t first, count;
+  };
+  auto same_call = [](const call& a, const call& b) {
+    if (a.prefix != b.prefix || a.cost != b.cost || a.now_ms != b.now_ms ||
+        a.windows.size() != b.windows.size())
+      return false;
+    for (std::size_t i = 0; i < a.windows.size(); ++i) {
+      const window_spec& x = a.windows[i];
+      const window_spec& y = b.windows[i];
+      if (x.limit != y.limit || x.window != y.window || x.start_ms != y.start_ms ||
+          x.key != y.key)
+        return false;
+    }
+    return true;
+  };
+  std::vector<entry> entries;
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    if (!entries.empty() && same_call(*calls[entries.back().first], *calls[i]))
+      ++entries.back().count;
+    else
+      entries.push_back({i, 1});
+  }
   std::vector<std::string> keys;
   std::vector<std::string> args;
-  args.push_back(std::to_string(calls.size()));
-  for (const call* c : calls) {
-    args.push_back(std::to_string(c->cost));
-    args.push_back(std::to_string(c->now_ms));
-    args.push_back(std::to_string(c->windows.size()));
-    for (const auto& w : c->windows) {
-      keys.push_back(std::string(c->prefix) + w.key);
+  args.push_back(std::to_string(entries.size()));
+  for (const entry& e : entries) {
+    const call& c = *calls[e.first];
+    args.push_back(std::to_string(c.cost));
+    args.push_back(std::to_string(c.now_ms));
+    args.push_back(std::to_string(c.windows.size()));
+    args.push_back(std::to_string(e.count));
+    for (const auto& w : c.windows) {
+      keys.push_back(std::string(c.prefix) + w.key);
       args.push_back(std::to_string(w.limit));
       args.push_back(std::to_string(w.window.count()));
       args.push_back(std::to_string(w.start_ms));
@@ -100,25 +129,40 @@ awaitable<void> limit_batcher::run(std::vector<call*> calls) {
   }
   auto r = co_await eval(*client_, batch, keys, args);
   std::size_t pos = 0;
-  for (call* c : calls) {
-    const std::size_t n = 1 + 2 * c->windows.size();
-    if (!r) {
-      c->out = r.error();
-    } else if (!r->is_array() || r->elements.size() < pos + n) {
-      c->out = r->is_error() ? errc::server_error : errc::bad_reply;
-    } else {
-      limit_result lr;
-      lr.admitted = r->elements[pos].integer == 1;
-      lr.windows.reserve(c->windows.size());
-      for (std::size_t i = 0; i < c->windows.size(); ++i) {
-        lr.windows.push_back({c->windows[i].limit, r->elements[pos + 1 + 2 * i].integer,
-                              milliseconds(r->elements[pos + 2 + 2 * i].integer)});
+  for (const entry& e : entries) {
+    const std::size_t windows = calls[e.first]->windows.size();
+    const std::size_t n = 1 + 2 * windows;
+    for (std::size_t j = 0; j < e.count; ++j) {
+      call& c = *calls[e.first + j];
+      if (!r) {
+        c.out = r.error();
+      } else if (!r->is_array() || r->elements.size() < pos + n) {
+        c.out = r->is_error() ? errc::server_error : errc::bad_reply;
+      } else {
+        const int64_t admit = r->elements[pos].integer;
+        limit_result lr;
+        lr.admitted = static_cast<int64_t>(j) < admit;
+        lr.windows.reserve(windows);
+        for (std::size_t i = 0; i < windows; ++i) {
+          const int64_t limit = c.windows[i].limit;
+          // The window's count when this call's turn came: the entry's count before it
+          // plus the calls of the run admitted ahead of it.
+          const int64_t before =
+              r->elements[pos + 1 + 2 * i].integer + std::min<int64_t>(j, admit) * c.cost;
+          int64_t remaining = 0;
+          if (lr.admitted)
+            remaining = std::max<int64_t>(0, limit - before - c.cost);
+          else if (before + c.cost <= limit)
+            remaining = std::max<int64_t>(0, limit - before);
+          lr.windows.push_back(
+              {limit, remaining, milliseconds(r->elements[pos + 2 + 2 * i].integer)});
+        }
+        c.out = std::move(lr);
       }
-      c->out = std::move(lr);
+      c.done = true;
+      c.wake.cancel();
     }
     pos += n;
-    c->done = true;
-    c->wake.cancel();
   }
 }
 

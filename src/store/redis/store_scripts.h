@@ -18,11 +18,14 @@ return 0
 )lua";
 
 // limit() for fixed windows, the hot path of rate-limiting policy redis, for a batch of
-// calls (limit_batch.h merges the calls a worker makes in one event-loop turn). Same
-// entries and answers as `limit` below, call by call in order, each seeing the hits of the
-// calls before it. KEYS: the windows of every call, in order. ARGV[1]: number of calls;
-// then per call: cost, now_ms, windows, and per window: limit, length_ms, start_ms
-// (-1 = aligned). Returns per call {admitted, remaining_1, reset_1, ...}, concatenated.
+// calls (limit_batch.h merges the calls a worker makes in one event-loop turn, and a run of
+// identical consecutive calls, such as many requests of one client, into one entry).
+// Entries are decided in order; an entry of `count` identical calls admits the first `k`
+// that fit, each seeing the hits of the calls before it, exactly as `count` calls in a row.
+// KEYS: the windows of every entry, in order. ARGV[1]: number of entries; then per entry:
+// cost, now_ms, windows, count, and per window: limit, length_ms, start_ms (-1 = aligned).
+// Returns per entry {k, current_1, reset_1, ...}, concatenated, where current_i is window
+// i's count before the entry; limit_batch.cc derives each call's answer from it.
 // Redis spends most of an EVALSHA interpreting Lua, so: each key is read once (HMGET) and
 // written once (one HINCRBY when its entry already held the window, else the whole entry
 // and its expiry), the window start is compared as the string it was written as, and
@@ -32,10 +35,9 @@ local entries = {}  -- key -> {s = window start (string), c = count, wrong, fres
 local out = {}
 local a, k = 2, 1
 for _ = 1, tonumber(ARGV[1]) do
-  local cost, now, n = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  a = a + 3
+  local cost, now, n, admit = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  a = a + 4
   local ws = {}
-  local admitted = true
   for i = 1, n do
     local key, limit, len, start = KEYS[k], tonumber(ARGV[a]), math.max(1, tonumber(ARGV[a + 1])), ARGV[a + 2]
     k, a = k + 1, a + 3
@@ -54,25 +56,29 @@ for _ = 1, tonumber(ARGV[1]) do
       entries[key] = e
     end
     local current = (e.s == start) and e.c or 0
-    if current + cost > limit then admitted = false end
-    ws[i] = { e = e, start = start, limit = limit, current = current, stop = first + len }
+    if cost > 0 then
+      admit = math.min(admit, math.floor((limit - current) / cost))
+    elseif current > limit then
+      admit = 0
+    end
+    ws[i] = { e = e, start = start, current = current, stop = first + len }
   end
-  out[#out + 1] = admitted and 1 or 0
+  if admit < 0 then admit = 0 end
+  out[#out + 1] = admit
+  local added = admit * cost
   for i = 1, n do
     local w = ws[i]
-    if admitted then
+    if admit > 0 then
       local e = w.e
       if e.s == w.start and not e.fresh then
-        e.c = e.c + cost; e.added = e.added + cost
+        e.c = e.c + added; e.added = e.added + added
       elseif e.s == w.start then
-        e.c = e.c + cost
+        e.c = e.c + added
       else
-        e.s, e.c, e.fresh, e.stop = w.start, cost, true, math.max(w.stop, now + 1)
+        e.s, e.c, e.fresh, e.stop = w.start, added, true, math.max(w.stop, now + 1)
       end
-      out[#out + 1] = math.max(0, w.limit - w.current - cost)
-    else
-      out[#out + 1] = (w.current + cost <= w.limit) and math.max(0, w.limit - w.current) or 0
     end
+    out[#out + 1] = w.current
     out[#out + 1] = math.max(0, w.stop - now)
   end
 end

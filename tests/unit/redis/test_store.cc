@@ -196,8 +196,8 @@ TEST_F(RedisStore, ConcurrentFixedCallsOfAWorkerShareScriptCallsAndStayExact) {
 
 TEST_F(RedisStore, BatchedFixedCallsAnswerAsTheEmbeddedStoreCallByCall) {
   // Calls started together share one script run and are decided in the order they were
-  // made, windows rolling over inside a batch included: the same answers as the embedded
-  // store given the same calls one by one.
+  // made, windows rolling over inside a batch and runs of identical calls included: the
+  // same answers as the embedded store given the same calls one by one.
   gh::store::embedded_store embedded;
   const std::vector<window_spec> specs = {{"rl:{b}:short", 5, 1000ms}, {"rl:{b}:long", 12, 3000ms}};
   std::mt19937 rng(7);
@@ -207,6 +207,12 @@ TEST_F(RedisStore, BatchedFixedCallsAnswerAsTheEmbeddedStoreCallByCall) {
     const int k = std::uniform_int_distribution<int>(1, 12)(rng);
     std::vector<std::pair<int64_t, int64_t>> batch;  // (cost, now)
     for (int i = 0; i < k; ++i) {
+      // Half the calls repeat the one before (same cost, same millisecond): runs of
+      // identical calls, which the batch sends as one entry.
+      if (i > 0 && rng() % 2 == 0) {
+        batch.push_back(batch.back());
+        continue;
+      }
       now += std::uniform_int_distribution<int64_t>(0, 150)(rng);
       batch.emplace_back(std::uniform_int_distribution<int64_t>(1, 3)(rng), now);
     }
