@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Load benchmark: gatehouse against nginx and HAProxy (and the upstream served directly), all on
-# loopback, driven by wrk in interleaved rounds; prints medians and ratios as a markdown table
+# Load benchmark: gatehouse against nginx and HAProxy (as configured bare, and configured to send
+# the same headers as gatehouse: nginx-headers, haproxy-headers) and the upstream served directly,
+# all on loopback, driven by wrk in interleaved rounds; prints medians and ratios as a markdown table
 # and writes it to bench/results/latest.md. Installs nothing (`make bench` installs the tools).
 #
 #   bench/run.sh [path/to/gatehouse]
@@ -620,8 +621,15 @@ start_nginx "${PORTS[1]}" nginx "$REPO/bench/peers/nginx.conf"
 render "$REPO/bench/peers/haproxy.cfg" "$WORK/haproxy.cfg" "${PORTS[2]}"
 start_peer haproxy "${PORTS[2]}" "$PROXY_CPU" proxy haproxy -db -f "$WORK/haproxy.cfg"
 start_gatehouse "${PORTS[3]}" gatehouse "$REPO/bench/peers/gatehouse.yml"
+# The same two, sending the headers gatehouse sends by default (Kong's X-Forwarded-*,
+# X-Real-IP, X-Request-Id, Via; Via, latency and request-id headers back): the same bytes
+# on the wire for wrk and the upstream to parse on the load CPU (docs/benchmarks.md).
+read -r -a HPORTS <<<"$(free_ports 2)"
+start_nginx "${HPORTS[0]}" nginx-headers "$REPO/bench/peers/nginx-headers.conf"
+render "$REPO/bench/peers/haproxy-headers.cfg" "$WORK/haproxy-headers.cfg" "${HPORTS[1]}"
+start_peer haproxy-headers "${HPORTS[1]}" "$PROXY_CPU" proxy haproxy -db -f "$WORK/haproxy-headers.cfg"
 
-CORE_PEERS="direct nginx haproxy gatehouse"
+CORE_PEERS="direct nginx haproxy nginx-headers haproxy-headers gatehouse"
 add_scenario small /0 "$CONNECTIONS" "$CORE_PEERS"
 add_scenario 1k /1k "$CONNECTIONS" "$CORE_PEERS"
 add_scenario 64k /64k "$CONNECTIONS" "$CORE_PEERS"
