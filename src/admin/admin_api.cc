@@ -1,6 +1,7 @@
 #include "admin/admin_api.h"
 
 #include "admin/admin_routes.h"
+#include "server/server.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -11,6 +12,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
+
+#include <chrono>
 
 namespace gh::admin {
 
@@ -34,6 +37,7 @@ struct admin_api::impl {
       auto [ec, n] = co_await bhttp::async_read(socket, buffer, parser, use_tuple);
       if (ec) break;
       auto& req = parser.get();
+      const auto started = std::chrono::steady_clock::now();
       admin_response r;
       try {
         r = handle_admin_request(srv, std::string_view(req.method_string()), std::string_view(req.target()),
@@ -43,7 +47,15 @@ struct admin_api::impl {
         r = {500, "{\"message\":\"An unexpected error occurred\"}"};
       }
       bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), req.version()};
-      res.set(bhttp::field::server, "gatehouse/" GATEHOUSE_VERSION);
+      const uint32_t kong = srv.settings().headers;  // Kong's `headers` setting
+      if (kong & gh::config::kong_header::server)
+        res.set(bhttp::field::server, "gatehouse/" GATEHOUSE_VERSION);
+      if (kong & gh::config::kong_header::admin_latency) {
+        res.set("X-Kong-Admin-Latency",
+                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - started)
+                                   .count()));
+      }
       res.set(bhttp::field::content_type, r.content_type);
       res.set(bhttp::field::access_control_allow_origin, "*");
       res.body() = std::move(r.body);

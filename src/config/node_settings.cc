@@ -8,6 +8,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 #include <stdexcept>
@@ -114,6 +115,43 @@ std::string not_empty(std::string_view key, std::string_view value) {
   return std::string(value);
 }
 
+// Kong's `headers` list: names and groups, case-insensitive, or "off" alone.
+uint32_t parse_kong_headers(const std::string& key, std::string_view v) {
+  static const std::pair<std::string_view, uint32_t> names[] = {
+      {"server", kong_header::server},
+      {"via", kong_header::via},
+      {"x-kong-proxy-latency", kong_header::proxy_latency},
+      {"x-kong-upstream-latency", kong_header::upstream_latency},
+      {"x-kong-response-latency", kong_header::response_latency},
+      {"x-kong-admin-latency", kong_header::admin_latency},
+      {"x-kong-upstream-status", kong_header::upstream_status},
+      {"x-kong-request-id", kong_header::request_id},
+      {"server_tokens", kong_header::server_tokens},
+      {"latency_tokens", kong_header::latency_tokens},
+  };
+  const auto items = split_list(v);
+  if (items.empty()) bad(key, "expected 'off' or a list of header names");
+  uint32_t bits = 0;
+  for (const auto& item : items) {
+    std::string name = item;
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name == "off") {
+      if (items.size() > 1) bad(key, "'off' cannot be combined with header names");
+      return 0;
+    }
+    auto it = std::find_if(std::begin(names), std::end(names),
+                           [&](const auto& n) { return n.first == name; });
+    if (it == std::end(names)) {
+      bad(key, "unknown header '" + item +
+                   "' (expected off, server_tokens, latency_tokens, Server, Via, "
+                   "X-Kong-Proxy-Latency, X-Kong-Upstream-Latency, X-Kong-Response-Latency, "
+                   "X-Kong-Admin-Latency, X-Kong-Upstream-Status or X-Kong-Request-Id)");
+    }
+    bits |= it->second;
+  }
+  return bits;
+}
+
 }  // namespace
 
 listen_address listen_address::parse(std::string_view text) {
@@ -168,7 +206,7 @@ const std::vector<std::string_view>& setting_keys() {
       "upstream_keepalive_idle_timeout_ms", "client_max_header_size", "client_max_headers",
       "client_max_body_size", "trusted_ips", "real_ip_header", "real_ip_recursive",
       "log_level", "log_format", "access_log", "error_log", "drain_timeout_ms", "node_id",
-      "redis_connections", "events"};
+      "headers", "redis_connections", "events"};
   return keys;
 }
 
@@ -215,6 +253,7 @@ void apply_setting(node_settings& s, std::string_view raw_key, std::string_view 
   else if (key == "error_log") s.error_log = not_empty(key, v);
   else if (key == "drain_timeout_ms") s.drain_timeout_ms = parse_duration_ms(key, v);
   else if (key == "node_id") s.node_id = std::string(v);
+  else if (key == "headers") s.headers = parse_kong_headers(key, v);
   else if (key == "redis_connections" || key == "events") {
     // A map, written as YAML or JSON text (flags, env) or as a map in the settings file.
     auto doc = parse_yaml_or_json(v);

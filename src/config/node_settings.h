@@ -30,6 +30,24 @@ struct listen_address {
   bool operator==(const listen_address&) const = default;
 };
 
+// Kong's `headers` setting: which of the gateway's own headers it adds to client responses.
+// Bits of node_settings::headers; kong.conf's names, case-insensitive.
+namespace kong_header {
+inline constexpr uint32_t server = 1u << 0;            // Server, on responses the gateway makes
+inline constexpr uint32_t via = 1u << 1;               // Via, on proxied responses
+inline constexpr uint32_t proxy_latency = 1u << 2;     // X-Kong-Proxy-Latency
+inline constexpr uint32_t upstream_latency = 1u << 3;  // X-Kong-Upstream-Latency
+inline constexpr uint32_t response_latency = 1u << 4;  // X-Kong-Response-Latency (gateway-made)
+inline constexpr uint32_t admin_latency = 1u << 5;     // X-Kong-Admin-Latency (admin API)
+inline constexpr uint32_t upstream_status = 1u << 6;   // X-Kong-Upstream-Status
+inline constexpr uint32_t request_id = 1u << 7;        // X-Kong-Request-Id
+inline constexpr uint32_t server_tokens = server | via;
+inline constexpr uint32_t latency_tokens =
+    proxy_latency | upstream_latency | response_latency | admin_latency;
+// Kong's default: "server_tokens, latency_tokens, X-Kong-Request-Id".
+inline constexpr uint32_t defaults = server_tokens | latency_tokens | request_id;
+}  // namespace kong_header
+
 struct node_settings {
   std::string declarative_config;  // path to kong.yml; empty = start with no entities
   std::vector<listen_address> proxy_listen{{"0.0.0.0", 8000}};
@@ -62,6 +80,9 @@ struct node_settings {
   std::string error_log = "stderr"; // path, "stderr" or "stdout"
   int drain_timeout_ms = 30000;     // SIGTERM: finish in-flight requests up to this long
   std::string node_id;              // empty = generated at startup
+  // Kong's `headers` (kong_header bits): "off", or a list of header names and the groups
+  // server_tokens / latency_tokens. X-Request-Id is not among them: it is always returned.
+  uint32_t headers = kong_header::defaults;
 
   // Named Redis connections, {name: {host, port, ...}} (docs/redis.md); plugins reference
   // them with `redis: {connection: name}`. Checked by the Redis module at startup.

@@ -53,6 +53,7 @@ proxy_settings to_proxy_settings(const config::node_settings& s) {
   else throw std::invalid_argument("trusted_ips: " + error);
   p.real_ip_header = to_lower(s.real_ip_header);
   p.real_ip_recursive = s.real_ip_recursive;
+  p.kong_headers = s.headers;
   return p;
 }
 

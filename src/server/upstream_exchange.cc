@@ -39,7 +39,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::deferred);
 
 asio::awaitable<bool> send_local_response(exchange_io& io, int status, std::string_view body,
                                           const Headers& extra, const std::string& request_id,
-                                          bool close, bool head_only) {
+                                          bool close, bool head_only, int64_t latency_ms) {
+  const uint32_t kong = io.w.settings().kong_headers;
   auto& out = io.out;
   out.clear();
   http::append_status_line(out, status);
@@ -55,11 +56,15 @@ asio::awaitable<bool> send_local_response(exchange_io& io, int status, std::stri
     http::append_field(out, "Content-Type", "application/json; charset=utf-8");
   if (!http::status_has_no_body(status))
     http::append_field(out, "Content-Length", std::to_string(body.size()));
+  if (kong & config::kong_header::response_latency)
+    http::append_field(out, "X-Kong-Response-Latency", std::to_string(latency_ms));
   if (!request_id.empty()) {
-    http::append_field(out, "X-Kong-Request-Id", request_id);
+    if (kong & config::kong_header::request_id)
+      http::append_field(out, "X-Kong-Request-Id", request_id);
     if (!extra.has("x-request-id")) http::append_field(out, "X-Request-Id", request_id);
   }
-  http::append_field(out, "Server", "gatehouse/" GATEHOUSE_VERSION);
+  if (kong & config::kong_header::server)
+    http::append_field(out, "Server", "gatehouse/" GATEHOUSE_VERSION);
   if (close) http::append_field(out, "Connection", "close");
   out += "\r\n";
   bool send_body = !head_only && !http::status_has_no_body(status);
@@ -236,8 +241,10 @@ class exchange {
     bool unread = body_unread();
     bool close = !plan_.client_keep_alive || unread;
     ctx_.bytes_out += body.size();
+    const int64_t latency_ms =
+        duration_cast<milliseconds>(steady_clock::now() - ctx_.started_at).count();
     bool ok = co_await send_local_response(io_, ctx_.resp.status, body, ctx_.resp.headers,
-                                           ctx_.request_id, close, plan_.head_only);
+                                           ctx_.request_id, close, plan_.head_only, latency_ms);
     ctx_.bytes_out += io_.out.size();  // the head send_local_response wrote
     run_log();
     co_return exchange_outcome{ok, unread};
@@ -676,11 +683,22 @@ asio::awaitable<exchange_outcome> exchange::relay_response(beast::flat_buffer& u
   }
   if (frame == framing::length) http::append_field(out, "Content-Length", std::to_string(*upstream_length));
   if (frame == framing::chunked) http::append_field(out, "Transfer-Encoding", "chunked");
-  http::append_field(out, "Via", via_in.empty() ? std::string("1.1 gatehouse")
-                                                 : std::string(via_in) + ", 1.1 gatehouse");
-  http::append_field(out, "X-Kong-Upstream-Latency", std::to_string(ctx_.upstream_latency_ms));
-  http::append_field(out, "X-Kong-Proxy-Latency", std::to_string(ctx_.kong_latency_ms));
-  http::append_field(out, "X-Kong-Request-Id", ctx_.request_id);
+  // Kong's `headers` setting decides which of the gateway's own headers are added.
+  const uint32_t kong = w_.settings().kong_headers;
+  if (kong & config::kong_header::via) {
+    http::append_field(out, "Via", via_in.empty() ? std::string("1.1 gatehouse")
+                                                   : std::string(via_in) + ", 1.1 gatehouse");
+  } else if (!via_in.empty()) {
+    http::append_field(out, "Via", via_in);
+  }
+  if (kong & config::kong_header::upstream_latency)
+    http::append_field(out, "X-Kong-Upstream-Latency", std::to_string(ctx_.upstream_latency_ms));
+  if (kong & config::kong_header::proxy_latency)
+    http::append_field(out, "X-Kong-Proxy-Latency", std::to_string(ctx_.kong_latency_ms));
+  if (kong & config::kong_header::upstream_status)
+    http::append_field(out, "X-Kong-Upstream-Status", std::to_string(rp.status));
+  if (kong & config::kong_header::request_id)
+    http::append_field(out, "X-Kong-Request-Id", ctx_.request_id);
   if (!resp.headers.has("x-request-id")) http::append_field(out, "X-Request-Id", ctx_.request_id);
   if (upgrade) {
     http::append_field(out, "Connection", "Upgrade");

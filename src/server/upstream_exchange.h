@@ -45,11 +45,12 @@ boost::asio::awaitable<exchange_outcome> proxy_request(exchange_io& io, const sn
                                                        http::request_parser& p,
                                                        plugin::Context& ctx);
 
-// Writes a response produced by the gateway (errors, plugin exits). Returns false when
-// the write failed or `close` was asked.
+// Writes a response produced by the gateway (errors, plugin exits); `latency_ms` since the
+// request began goes out as X-Kong-Response-Latency. Returns false when the write failed or
+// `close` was asked.
 boost::asio::awaitable<bool> send_local_response(exchange_io& io, int status, std::string_view body,
                                                  const Headers& extra,
                                                  const std::string& request_id, bool close,
-                                                 bool head_only);
+                                                 bool head_only, int64_t latency_ms = 0);
 
 }  // namespace gh::server

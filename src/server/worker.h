@@ -7,6 +7,7 @@
 #pragma once
 
 #include "config/cidr.h"
+#include "config/node_settings.h"
 #include "core/buffer_pool.h"
 #include "core/deadline_wheel.h"
 #include "core/spare_string.h"
@@ -48,6 +49,7 @@ struct proxy_settings {
   std::string real_ip_header = "x-forwarded-for";
   bool real_ip_recursive = false;
   bool access_log = false;
+  uint32_t kong_headers = config::kong_header::defaults;  // node setting `headers`
 };
 
 // Counters for /status, one set per worker, summed at read time.

@@ -87,6 +87,66 @@ def test_response_carries_via(gw):
     assert r.headers["Via"].startswith("1.1 ")
 
 
+KONG_RESPONSE_HEADERS = ("Via", "X-Kong-Upstream-Latency", "X-Kong-Proxy-Latency",
+                         "X-Kong-Request-Id", "X-Kong-Upstream-Status")
+
+
+def kong_headers_of(r):
+    return {h for h in KONG_RESPONSE_HEADERS if h in r.headers}
+
+
+def local_answer(gw):
+    """A response the gateway makes itself: no route matches /nowhere."""
+    return requests.get(gw.proxy_url + "/nowhere", timeout=10)
+
+
+def test_kong_headers_by_default(gatehouse, upstream):
+    gw = gatehouse(simple_config(upstream.url, route_paths=("/p",)))
+    r = requests.get(gw.proxy_url + "/p", timeout=10)
+    assert kong_headers_of(r) == {"Via", "X-Kong-Upstream-Latency", "X-Kong-Proxy-Latency",
+                                  "X-Kong-Request-Id"}
+    miss = local_answer(gw)
+    assert miss.status_code == 404
+    assert miss.headers["Server"].startswith("gatehouse/")
+    assert int(miss.headers["X-Kong-Response-Latency"]) >= 0
+    assert miss.headers["X-Kong-Request-Id"] == miss.json()["request_id"]
+    admin = requests.get(gw.admin_url + "/status", timeout=10)
+    assert int(admin.headers["X-Kong-Admin-Latency"]) >= 0
+
+
+def test_kong_headers_off_keeps_only_x_request_id(gatehouse, upstream):
+    gw = gatehouse(simple_config(upstream.url, route_paths=("/p",)),
+                   env={"GATEHOUSE_HEADERS": "off"})
+    r = requests.get(gw.proxy_url + "/p", timeout=10)
+    assert r.status_code == 200
+    assert kong_headers_of(r) == set()
+    assert r.headers["X-Request-Id"] == forwarded(r, "X-Request-Id")[0]
+    miss = local_answer(gw)
+    assert miss.status_code == 404
+    for h in ("Server", "X-Kong-Response-Latency", "X-Kong-Request-Id"):
+        assert h not in miss.headers
+    assert miss.headers["X-Request-Id"] == miss.json()["request_id"]
+    admin = requests.get(gw.admin_url + "/status", timeout=10)
+    assert "X-Kong-Admin-Latency" not in admin.headers and "Server" not in admin.headers
+
+
+def test_kong_headers_list_chooses_them(gatehouse, upstream):
+    gw = gatehouse(simple_config(upstream.url, route_paths=("/p",)),
+                   extra_args=["--set", "headers=via, X-Kong-Upstream-Status"])
+    r = requests.get(gw.proxy_url + "/p", timeout=10, headers={"Via": "1.0 edge"})
+    assert kong_headers_of(r) == {"Via", "X-Kong-Upstream-Status"}
+    assert r.headers["X-Kong-Upstream-Status"] == "200"
+    assert r.headers["Via"].endswith("1.1 gatehouse")
+
+
+def test_bad_kong_headers_setting_is_refused_at_start(gatehouse_bin):
+    import subprocess
+    out = subprocess.run([str(gatehouse_bin), "run", "--set", "headers=off, via"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0
+    assert "headers: 'off' cannot be combined" in out.stderr
+
+
 def test_hop_by_hop_request_headers_are_not_forwarded(gw):
     r = requests.get(gw.proxy_url + "/hop", timeout=10, headers={
         "Connection": "keep-alive, X-Drop-Me",

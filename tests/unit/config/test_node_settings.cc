@@ -95,6 +95,35 @@ TEST(NodeSettings, BadValuesNameTheKeyAndReason) {
             std::string::npos);
 }
 
+TEST(NodeSettings, HeadersTakeKongNamesAndGroupsOrOff) {
+  namespace kh = gh::config::kong_header;
+  auto s = defaults();
+  EXPECT_EQ(s.headers, kh::server | kh::via | kh::proxy_latency | kh::upstream_latency |
+                           kh::response_latency | kh::admin_latency | kh::request_id);
+  EXPECT_EQ(s.headers & kh::upstream_status, 0u);  // Kong's default leaves it out
+  apply_setting(s, "headers", "off");
+  EXPECT_EQ(s.headers, 0u);
+  apply_setting(s, "headers", "Via, x-kong-upstream-status");
+  EXPECT_EQ(s.headers, kh::via | kh::upstream_status);
+  apply_setting(s, "headers", "latency_tokens");
+  EXPECT_EQ(s.headers,
+            kh::proxy_latency | kh::upstream_latency | kh::response_latency | kh::admin_latency);
+  apply_setting(s, "headers", "server_tokens,X-Kong-Request-Id");
+  EXPECT_EQ(s.headers, kh::server | kh::via | kh::request_id);
+  EXPECT_NE(message_of([&] { apply_setting(s, "headers", "off, via"); })
+                .find("headers: 'off' cannot be combined"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] { apply_setting(s, "headers", "via, X-Powered-By"); })
+                .find("headers: unknown header 'X-Powered-By'"),
+            std::string::npos);
+  EXPECT_EQ(s.headers, kh::server | kh::via | kh::request_id);  // a refused value changes nothing
+
+  temp_file f("headers:\n  - via\n  - latency_tokens\n");
+  auto t = defaults();
+  load_settings_file(t, f.path);
+  EXPECT_EQ(t.headers, kh::via | kh::latency_tokens);
+}
+
 TEST(NodeSettings, FileSetsValuesAndListsAndRefusesUnknownKeys) {
   temp_file f("workers: 3\nproxy_listen:\n  - 127.0.0.1:7000\n  - 127.0.0.1:7001\nlog_format: json\n");
   auto s = defaults();
