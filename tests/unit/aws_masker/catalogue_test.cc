@@ -160,6 +160,26 @@ TEST(Numbering, WidensPast999) {
   EXPECT_EQ(map.token_for("EC2", "last"), "AWS_EC2_1000");
 }
 
+TEST(Numbering, LongTypesAndValuesKeepTheirPairsAsTheMapGrows) {
+  // A type name longer than the prefix copy's 32 bytes, values of 100-400 bytes, and
+  // enough pairs for the arena to grow several times under the earlier ones.
+  mask_map map;
+  const std::string long_type(40, 'T');
+  std::vector<std::string> values, tokens;
+  for (int i = 0; i < 300; ++i) {
+    values.push_back(std::string(100 + i, static_cast<char>('a' + i % 26)) + std::to_string(i));
+    tokens.emplace_back(map.token_for(i % 2 == 1 ? std::string_view(long_type) : "EC2", values[i]));
+  }
+  EXPECT_EQ(tokens[0], "AWS_EC2_001");
+  EXPECT_EQ(tokens[1], "AWS_" + long_type + "_001");
+  EXPECT_EQ(tokens[299], "AWS_" + long_type + "_150");
+  for (int i = 0; i < 300; ++i) {
+    EXPECT_EQ(map.value_of(tokens[i]), values[i]) << i;
+    EXPECT_EQ(map.token_of(values[i]), tokens[i]) << i;
+  }
+  EXPECT_EQ(map.max_token_length(), 4 + long_type.size() + 1 + 3);
+}
+
 TEST(Numbering, OnlyIssuedTokensLeadBackToTheirValuesBeforeAndAfterForeignPairs) {
   mask_map map;
   for (int i = 0; i < 1000; ++i) map.token_for("EC2", "i-" + std::to_string(i));
