@@ -35,8 +35,7 @@ request_sample sample_from(plugin::Context& ctx, std::chrono::steady_clock::time
   s.status = ctx.exited() ? ctx.exit_status() : ctx.resp.status;
   s.from_service = !ctx.exited() && ctx.resp.source == "service";
   if (ctx.started_at != std::chrono::steady_clock::time_point{}) {
-    s.request_latency_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now - ctx.started_at).count();
+    s.request_latency_ms = ctx.ms_since_start(now);
   } else {
     s.request_latency_ms = -1;
   }

@@ -79,6 +79,10 @@ class Context {
   store::Store* store = nullptr;  // the node's default store
   unsigned worker_index = 0;
   std::chrono::steady_clock::time_point started_at{};
+  // Whole milliseconds from started_at to `now`.
+  int64_t ms_since_start(std::chrono::steady_clock::time_point now) const noexcept {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(now - started_at).count();
+  }
   int64_t upstream_latency_ms = -1;  // -1 until the upstream answered
   int64_t kong_latency_ms = 0;
   uint64_t bytes_in = 0;

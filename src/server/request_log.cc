@@ -52,8 +52,7 @@ void log_request(worker& w, plugin::Context& ctx, const exchange_outcome&) {
   append_json_field(line, "consumer", ctx.consumer ? ctx.consumer->username : "");
   line += "\"status\":" + std::to_string(ctx.resp.status);
   line += ",\"source\":\"" + std::string(ctx.resp.source) + "\"";
-  line += ",\"latency_ms\":" +
-          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - ctx.started_at).count());
+  line += ",\"latency_ms\":" + std::to_string(ctx.ms_since_start(now));
   line += ",\"upstream_latency_ms\":" + std::to_string(ctx.upstream_latency_ms);
   line += ",\"bytes_in\":" + std::to_string(ctx.bytes_in);
   line += ",\"bytes_out\":" + std::to_string(ctx.bytes_out);

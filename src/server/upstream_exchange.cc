@@ -241,10 +241,9 @@ class exchange {
     bool unread = body_unread();
     bool close = !plan_.client_keep_alive || unread;
     ctx_.bytes_out += body.size();
-    const int64_t latency_ms =
-        duration_cast<milliseconds>(steady_clock::now() - ctx_.started_at).count();
     bool ok = co_await send_local_response(io_, ctx_.resp.status, body, ctx_.resp.headers,
-                                           ctx_.request_id, close, plan_.head_only, latency_ms);
+                                           ctx_.request_id, close, plan_.head_only,
+                                           ctx_.ms_since_start(steady_clock::now()));
     ctx_.bytes_out += io_.out.size();  // the head send_local_response wrote
     run_log();
     co_return exchange_outcome{ok, unread};
@@ -598,7 +597,7 @@ class exchange {
   }
 
   asio::awaitable<exchange_outcome> forward() {
-    ctx_.kong_latency_ms = duration_cast<milliseconds>(steady_clock::now() - ctx_.started_at).count();
+    ctx_.kong_latency_ms = ctx_.ms_since_start(steady_clock::now());
     auto f = co_await send_request();
     if (f != failure::none) {
       if (conn_) conn_.reset();
