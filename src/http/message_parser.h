@@ -27,6 +27,7 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -94,6 +95,11 @@ class message_parser {
   // and counts them as read; the caller sends and consumes them itself.
   bool in_length_body() const noexcept { return state_ == state::length; }
   std::size_t pass_body(std::size_t avail) noexcept;
+  // How many of `avail` buffered bytes pass_body(avail) would take, without taking them.
+  std::size_t length_body_part(std::size_t avail) const noexcept {
+    return state_ == state::length ? static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, avail))
+                                   : 0;
+  }
 
   bool is_header_done() const noexcept { return state_ != state::head; }
   bool is_done() const noexcept { return state_ == state::done; }

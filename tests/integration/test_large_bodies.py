@@ -89,3 +89,29 @@ def test_large_download_streams_with_flat_memory(gw, size, chunked):
     assert received == size
     assert crc == expected_crc(size)
     assert_flat_memory(gw)
+
+
+@pytest.mark.parametrize("size", [1, 2047, 2049, 43_000, 200_000])
+def test_body_sent_with_its_head_reaches_the_upstream_exactly(gw, size):
+    # Head and Content-Length body in one write, then a second request on the connection:
+    # the body bytes read with the head leave in the head's own write upstream, the rest
+    # are relayed from the client's buffer, and the next request is parsed after them.
+    import os
+    import socket
+
+    body = os.urandom(size)
+    head = (b"POST /sink HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % size)
+    s = socket.create_connection(("127.0.0.1", gw.proxy_port), timeout=10)
+    s.sendall(head + body + b"GET /sink HTTP/1.1\r\nHost: t\r\n\r\n")
+    f = s.makefile("rb")
+    answers = []
+    for _ in range(2):
+        status = int(f.readline().split()[1])
+        length = 0
+        while (line := f.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        answers.append((status, json.loads(f.read(length))))
+    s.close()
+    assert answers[0] == (200, {"body_len": size, "crc32": zlib.crc32(body)})
+    assert answers[1] == (200, {"body_len": 0, "crc32": 0})
