@@ -1,8 +1,9 @@
 // The proxy's reading of one connection, replayed on bytes from the fuzzer.
 //
-// read_messages() does what src/server/proxy_session.cc (read_head) and body_pump.cc
-// (feed) do with a client connection, and what upstream_exchange.cc (read_response_head,
-// then relay_response's in-place relay of Content-Length bodies) does with an upstream one: header and body limits, head validation, then the body,
+// read_messages() does what src/server/proxy_session.cc (read_head), body_pump.cc (feed:
+// chunked bodies) and upstream_exchange.cc (the in-place relay of Content-Length bodies)
+// do with a client connection, and what upstream_exchange.cc (read_response_head, then
+// relay_response) does with an upstream one: header and body limits, head validation, then the body,
 // message after message while the connection stays alive. The bytes arrive in segments
 // of the fuzzer's choosing, as TCP delivers them. The result lists what the proxy would
 // have made of each message, so a target can check the smuggling rules on it and compare
@@ -119,10 +120,12 @@ bool read_body(http::message_parser<R>& p, std::string& buf, segmented_socket& s
   return true;
 }
 
-// upstream_exchange::relay_response: a Content-Length body that no plugin filters goes
-// to the client from the read buffer (message_parser::pass_body), not through put().
-inline bool pass_length_body(http::response_parser& p, std::string& buf, segmented_socket& sock,
-                             message_outcome& o) {
+// upstream_exchange: a Content-Length body that no plugin filters is relayed from the
+// read buffer (message_parser::pass_body), not through put(): responses to the client
+// (relay_response), requests to the upstream (send_request, stream_request_body).
+template <bool R>
+bool pass_length_body(http::message_parser<R>& p, std::string& buf, segmented_socket& sock,
+                      message_outcome& o) {
   while (!p.is_done()) {
     auto n = p.pass_body(buf.size());
     o.body.append(buf, 0, n);
@@ -179,7 +182,9 @@ inline std::vector<message_outcome> read_requests(segmented_socket sock, const s
       return out;  // refusals close the connection
     }
     detail::record_head(p, o);
-    bool whole = detail::read_body(p, buf, sock, o);
+    bool whole = p.content_length && p.in_length_body()
+                     ? detail::pass_length_body(p, buf, sock, o)
+                     : detail::read_body(p, buf, sock, o);
     out.push_back(std::move(o));
     if (!whole || !out.back().keep_alive) return out;
   }
