@@ -562,9 +562,10 @@ for rnd, scen, peer, rps, p99, errs, cpu in rows:
         peers[scen] = []
     if peer not in peers[scen]:
         peers[scen].append(peer)
-    d = data.setdefault((scen, peer), {"rps": [], "p99": [], "cpu": [], "errors": 0})
+    d = data.setdefault((scen, peer), {"rps": [], "p99": [], "cpu": [], "errors": 0, "by_round": {}})
     if rps != "nan":
         d["rps"].append(float(rps))
+        d["by_round"][rnd] = float(rps)
         d["p99"].append(float(p99))
     if cpu != "nan":
         d["cpu"].append(float(cpu))
@@ -586,9 +587,11 @@ for scen in scenarios:
               f"| {fmt(med(d['cpu']), '.1f')} | {len(d['rps'])} | {d['errors']} |")
 print("\n## Gatehouse against its peers (ratio of medians; req/s higher is better, p99 lower is better)\n")
 print("CPU ratio = the peer's CPU per request / gatehouse's: how many requests gatehouse serves")
-print("with the CPU the peer needs for one (higher is better; req/s is capped by `direct`).\n")
-print("| scenario | compared with | req/s ratio | p99 ratio | CPU ratio |")
-print("|---|---|---:|---:|---:|")
+print("with the CPU the peer needs for one (higher is better; req/s is capped by `direct`).")
+print("Per round: the req/s ratio of the two runs of each round (seconds apart), as median and")
+print("range over the rounds: how far the machine's noise moves the comparison.\n")
+print("| scenario | compared with | req/s ratio | per round: median (min–max) | p99 ratio | CPU ratio |")
+print("|---|---|---:|---:|---:|---:|")
 for scen in scenarios:
     subject = subjects.get(scen)
     if subject is None:
@@ -598,7 +601,10 @@ for scen in scenarios:
         if peer == subject or peer == "direct":
             continue
         o = data[(scen, peer)]
-        print(f"| {scen} | {peer} | {fmt(med(s['rps']) / med(o['rps']), '.2f')} "
+        paired = [s["by_round"][r] / o["by_round"][r] for r in s["by_round"]
+                  if o["by_round"].get(r)]
+        per_round = (f"{med(paired):.2f} ({min(paired):.2f}–{max(paired):.2f})" if paired else "n/a")
+        print(f"| {scen} | {peer} | {fmt(med(s['rps']) / med(o['rps']), '.2f')} | {per_round} "
               f"| {fmt(med(s['p99']) / med(o['p99']), '.2f')} "
               f"| {fmt(med(o['cpu']) / med(s['cpu']) if med(s['cpu']) else math.nan, '.2f')} |")
 print("\n## Peak RSS (VmHWM, worker process) at the end of the run\n")
