@@ -196,6 +196,55 @@ YML
   SCEN_SCRIPT[masker]="$WORK/masker.lua"
 }
 
+# Masking throughput (issue 4): gatehouse's masker_bench (mask the Messages request, unmask
+# it streamed back) and the earlier Lua plugin's approach (bench/masker/lua_approach.lua,
+# LuaJIT) on the same payload, one after the other on the proxy CPU with nothing else
+# running. Writes masker-throughput.md (or nothing when scenario masker did not run).
+masker_throughput() {
+  [[ -s $WORK/masker-payload.json ]] || return 0
+  local mb=${MASKER_BENCH_BIN:-$(dirname "$GATEHOUSE_BIN")/bench/masker/masker_bench} lua_line=""
+  if [[ ! -x $mb ]]; then
+    echo "bench: $mb not built; masking throughput not measured" >&2
+    return 0
+  fi
+  echo "bench: masking throughput (masker_bench, 5 repetitions; Lua approach, 5 runs)"
+  taskset -c "$PROXY_CPU" "$mb" --benchmark_filter='BM_MaskMessagesRequestJson|BM_UnmaskSseStream|BM_UnmaskJsonStream' \
+    --benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_format=json \
+    >"$WORK/masker-bench.json" 2>"$WORK/masker-bench.err" || { echo "bench: masker_bench failed" >&2; return 0; }
+  if command -v luajit >/dev/null; then
+    lua_line=$(taskset -c "$PROXY_CPU" luajit "$REPO/bench/masker/lua_approach.lua" "$WORK/masker-payload.json" 5)
+  fi
+  python3 - "$WORK/masker-bench.json" "$lua_line" >"$WORK/masker-throughput.md" <<'PY'
+import json, sys
+runs = {b["run_name"]: b for b in json.load(open(sys.argv[1]))["benchmarks"]
+        if b.get("aggregate_name") == "median"}
+lua = dict(zip(*[iter(sys.argv[2].split()[1:])] * 2)) if sys.argv[2] else {}
+def row(name):
+    b = runs.get(name)
+    if b is None:
+        return None, None
+    unit = {"ns": 1e-3, "us": 1.0, "ms": 1e3}[b["time_unit"]]
+    return b["bytes_per_second"] / 1e6, b["cpu_time"] * unit
+print("\n## Masking throughput (aws-masker, one core)\n")
+print("The ~42 KB Messages request of scenario `masker`; gatehouse: `masker_bench` medians of 5;")
+print("the Lua approach: bench/masker/lua_approach.lua under LuaJIT (patterns applied one by one,")
+print("a whole-text gsub per match), median of 5 runs. Both on the proxy CPU, one after the other.\n")
+print("| measure | gatehouse MB/s | gatehouse CPU (µs) per request or stream | target | Lua approach CPU per request | gatehouse ahead by |")
+print("|---|---:|---:|---|---:|---:|")
+mbs, us = row("BM_MaskMessagesRequestJson")
+lua_ms = float(lua["cpu_ms_per_request"]) if "cpu_ms_per_request" in lua else None
+if mbs is not None:
+    ahead = f"{lua_ms * 1000 / us:,.0f}× (target ≥ 1000×)" if lua_ms else "n/a (no luajit)"
+    lua_cell = f"{lua_ms:.1f} ms" if lua_ms else "n/a"
+    print(f"| mask, JSON-aware | {mbs:,.0f} | {us:.1f} | ≥ 200 MB/s | {lua_cell} | {ahead} |")
+for name, label in (("BM_UnmaskSseStream", "unmask, SSE stream (20-byte deltas, 1400-byte chunks)"),
+                    ("BM_UnmaskJsonStream", "unmask, JSON byte stream")):
+    mbs, us = row(name)
+    if mbs is not None:
+        print(f"| {label} | {mbs:,.0f} | {us:.1f} | ≥ 500 MB/s | | |")
+PY
+}
+
 redis_scenario() {
   [[ " $SCENARIOS_WANTED " == *" redis "* ]] || return 0
   if ! command -v redis-server >/dev/null; then
@@ -686,6 +735,7 @@ for peer in "${PEER_ORDER[@]}"; do
 done
 # After the peak RSS: the fixed-rate runs open hundreds of connections.
 redis_fixed_rate
+masker_throughput
 
 {
   echo "# Benchmark results"
@@ -703,6 +753,7 @@ redis_fixed_rate
   done >"$WORK/subjects.tsv"
   summarize "$WORK/results.tsv" "$WORK/rss.tsv" "$WORK/subjects.tsv"
   redis_fixed_rate_report
+  [[ -s $WORK/masker-throughput.md ]] && cat "$WORK/masker-throughput.md"
 } >"$WORK/latest.md"
 cp "$WORK/latest.md" "$RESULTS_DIR/latest.md"
 echo

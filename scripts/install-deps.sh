@@ -12,7 +12,7 @@ packages=(
   python3 python3-pytest python3-requests python3-redis python3-jwt python3-yaml
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(wrk nginx-light haproxy libnginx-mod-http-lua)
+  packages+=(wrk nginx-light haproxy libnginx-mod-http-lua luajit)
 fi
 missing=()
 for p in "${packages[@]}"; do
