@@ -753,7 +753,7 @@ masker_throughput
   done >"$WORK/subjects.tsv"
   summarize "$WORK/results.tsv" "$WORK/rss.tsv" "$WORK/subjects.tsv"
   redis_fixed_rate_report
-  [[ -s $WORK/masker-throughput.md ]] && cat "$WORK/masker-throughput.md"
+  if [[ -s $WORK/masker-throughput.md ]]; then cat "$WORK/masker-throughput.md"; fi
 } >"$WORK/latest.md"
 cp "$WORK/latest.md" "$RESULTS_DIR/latest.md"
 echo
