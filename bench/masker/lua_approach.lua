@@ -7,7 +7,7 @@
 -- round trips this measurement leaves out, so it favours the Lua side).
 --
 --   luajit bench/masker/lua_approach.lua PAYLOAD [RUNS]
--- prints: "lua_approach cpu_ms_per_request <median> bytes <n> masked <count>"
+-- prints: "lua_approach cpu_ms_per_request <median> bytes <n> masked <count> patterns <n>"
 
 local path, runs = arg[1], tonumber(arg[2] or "5")
 local f = assert(io.open(path, "rb"))

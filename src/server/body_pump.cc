@@ -101,11 +101,10 @@ asio::awaitable<bool> body_pump::read_more(http::message_parser<R>& p) {
     if (p.is_done() || buffer_.size() != before) co_return true;
   }
   timer_.expires_after(timeout_);
-  constexpr std::size_t kRead = 65536;
-  auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kRead),
+  auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(read_size),
                                                   asio::as_tuple(asio::deferred));
   timer_.clear();
-  note_read(socket_, n, kRead);
+  note_read(socket_, n, read_size);
   if (ec == asio::error::eof && p.need_eof()) {
     beast::error_code pec;
     p.put_eof(pec);

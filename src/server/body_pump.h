@@ -51,6 +51,9 @@ buffer_pool::lease lend_with_first_bytes(buffer_pool& pool, boost::asio::ip::tcp
 
 class body_pump {
  public:
+  // Bytes asked of the kernel per read_more().
+  static constexpr std::size_t read_size = 64 * 1024;
+
   body_pump(boost::asio::ip::tcp::socket& socket, deadline_wheel::entry& timer,
             boost::beast::flat_buffer& buffer, std::chrono::milliseconds timeout)
       : socket_(socket), timer_(timer), buffer_(buffer), timeout_(timeout) {}

@@ -77,8 +77,6 @@ asio::awaitable<bool> send_local_response(exchange_io& io, int status, std::stri
 // Bytes asked of the kernel per read from an upstream: a 64 KB response and its head in
 // one read (the buffers are lent per response, so idle connections do not hold them).
 constexpr std::size_t kUpstreamRead = 128 * 1024;
-// Request body bytes read from the client per read when relayed in place.
-constexpr std::size_t kClientBodyRead = 64 * 1024;
 
 namespace {
 
@@ -440,7 +438,7 @@ class exchange {
       auto& buf = io_.client_buf;
       while (!p_.is_done()) {
         if (buf.size() == 0) {
-          if (!co_await pump.read_in_place(kClientBodyRead)) co_return failure::client;
+          if (!co_await pump.read_in_place(body_pump::read_size)) co_return failure::client;
           continue;
         }
         const auto* data = static_cast<const char*>(buf.data().data());
