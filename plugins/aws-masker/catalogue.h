@@ -53,6 +53,7 @@ enum class scanner : uint8_t {
   ipv4,         // four runs of 1-3 digits joined by single dots
   ipv6,         // "::" or hex{1,4}:hex{0,4}: at the start of a [0-9A-Za-z_:.-] run
   upper_id,     // L[0-9A-Z]{min,max} (regex of exactly that shape) forming a whole word
+  ip_anchor,    // "ip-" in any case, where a digit follows (all check::ec2_private_host takes)
 };
 
 struct pattern_def {

@@ -456,6 +456,9 @@ void native_scanner::add(unsigned id, const pattern_def& p) {
     case scanner::ipv6:
       ipv6_ = id;
       break;
+    case scanner::ip_anchor:
+      ip_anchor_ = id;
+      break;
     case scanner::upper_id:
       uppers_.push_back(parse_upper_id(p.regex, id));
       if (uppers_.size() > 2) throw std::logic_error("aws-masker: more than two upper-case IDs");
@@ -484,7 +487,7 @@ bool native_scanner::scan_json_in_place(std::string_view raw, std::string& blank
 }
 
 void native_scanner::scan_bits(std::string_view text, std::vector<raw_match>& out) const {
-  if (!prefixes_.empty()) scan_resource_ids(text, out);
+  if (!prefixes_.empty() || ip_anchor_ >= 0) scan_dashes(text, out);
   if (account_ >= 0 || ipv4_ >= 0) scan_digit_runs(text, out);
   if (ipv6_ >= 0) scan_ipv6(text, out);
   if (!uppers_.empty()) scan_upper_ids(text, out);
@@ -494,9 +497,11 @@ void native_scanner::scan_bits(std::string_view text, std::vector<raw_match>& ou
 // non-word byte, preceded by a known prefix that does not continue a word or a dashed name.
 // The dashes are visited one by one (a few per 64 bytes of AWS output) and the 18 bits of
 // the hex and word bitmaps after each tell its tail in two compares; only the prefixes
-// ending with the byte before the dash are compared.
-void native_scanner::scan_resource_ids(std::string_view t, std::vector<raw_match>& out) const {
+// ending with the byte before the dash are compared. A dash after "ip" (any case) and
+// before a digit is the anchor of an EC2 private host name (its check reads the rest).
+void native_scanner::scan_dashes(std::string_view t, std::vector<raw_match>& out) const {
   const char* b = t.data();
+  const std::size_t n = t.size();
   const text_bits& tb = tls_bits;
   const std::size_t words = tb.words;
   for (std::size_t w = 0; w < words; ++w) {
@@ -508,6 +513,12 @@ void native_scanner::scan_resource_ids(std::string_view t, std::vector<raw_match
       const unsigned bit = static_cast<unsigned>(__builtin_ctzll(m));
       const std::size_t d = (w << 6) + bit;
       if (d == 0) continue;
+      if (ip_anchor_ >= 0 && d >= 2 && (b[d - 2] | 0x20) == 'i' && (b[d - 1] | 0x20) == 'p' &&
+          d + 1 < n && is_digit(b[d + 1])) {
+        out.push_back({static_cast<unsigned>(ip_anchor_), static_cast<uint32_t>(d - 2),
+                       static_cast<uint32_t>(d + 1)});
+      }
+      if (prefixes_.empty()) continue;
       // Bit k: the byte k + 1 after the dash.
       const uint64_t h = bits_from(hex, hex_next, bit) >> 1;
       const uint64_t wb = bits_from(word, word_next, bit) >> 1;

@@ -36,7 +36,8 @@ class native_scanner {
   // std::logic_error for an upper_id regex not of the shape the scanner implements.
   void add(unsigned id, const pattern_def& p);
   bool empty() const noexcept {
-    return prefixes_.empty() && account_ < 0 && ipv4_ < 0 && ipv6_ < 0 && uppers_.empty();
+    return prefixes_.empty() && account_ < 0 && ipv4_ < 0 && ipv6_ < 0 && ip_anchor_ < 0 &&
+           uppers_.empty();
   }
   // Appends the raw matches in `text` (any order).
   void scan(std::string_view text, std::vector<raw_match>& out) const;
@@ -62,7 +63,8 @@ class native_scanner {
   char lead2() const noexcept { return uppers_.empty() ? '\0' : uppers_.back().letter; }
   // The scanners, on the bitmaps already built for `text`.
   void scan_bits(std::string_view text, std::vector<raw_match>& out) const;
-  void scan_resource_ids(std::string_view t, std::vector<raw_match>& out) const;
+  // Resource IDs and the "ip-" anchor: both start at a dash.
+  void scan_dashes(std::string_view t, std::vector<raw_match>& out) const;
   void scan_digit_runs(std::string_view t, std::vector<raw_match>& out) const;
   void scan_ipv6(std::string_view t, std::vector<raw_match>& out) const;
   void scan_upper_ids(std::string_view t, std::vector<raw_match>& out) const;
@@ -73,6 +75,7 @@ class native_scanner {
   long account_ = -1;
   long ipv4_ = -1;
   long ipv6_ = -1;
+  long ip_anchor_ = -1;
   // L[0-9A-Z]{min,max}: at most two leading letters, matched by the text bitmaps.
   struct upper {
     char letter;

@@ -127,7 +127,14 @@ std::string adversarial(std::mt19937& g, std::size_t pieces) {
                                 "Z1234567890AB",
                                 "E12345678901",
                                 "ABCDEFGHIJKLMNOPQRSTU",
-                                "0A"};
+                                "0A",
+                                "ip-",
+                                "IP-",
+                                "iP-",
+                                "sip-",
+                                "ip-10-0-1-2",
+                                ".ec2.internal",
+                                ".us-west-2.compute.internal"};
   std::string s;
   for (std::size_t i = 0; i < pieces; ++i) s += parts[g() % std::size(parts)];
   return s;
