@@ -3,6 +3,7 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <iterator>
 #include <stdexcept>
@@ -116,6 +117,7 @@ mask_engine::mask_engine(const engine_options& options) : generation_(next_gener
     if (id < 0) throw std::runtime_error("disabled_types: unknown type '" + d + "'");
     disabled_[static_cast<std::size_t>(id)] = true;
   }
+  any_disabled_ = std::find(disabled_.begin(), disabled_.end(), true) != disabled_.end();
   for (const auto& a : options.allow_list) allow_.insert(a);
 
   std::vector<const char*> cexprs;
@@ -172,51 +174,64 @@ void mask_engine::finish(std::string_view text, std::vector<match>& out,
   auto& raw = tls.raw;
   auto& cands = tls.cands;
   cands.clear();
-  if (extra != nullptr) cands.insert(cands.end(), extra->begin(), extra->end());
+  const auto keep = [&](const match& m) { return m.end > m.begin && !disabled_[m.type]; };
+  if (extra != nullptr) {
+    for (const match& m : *extra)
+      if (keep(m)) cands.push_back(m);
+  }
   if (!text.empty() && text.size() < UINT32_MAX && tls.fit(db_, generation_)) {
     hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, tls.scratch, on_match, &raw);
   }
   check_result r;
   for (const raw_match& m : raw) {
     const compiled_pattern& p = patterns_[m.id];
-    if (m.checked) {
-      cands.push_back({m.from, m.to, p.type, p.specificity});
-      continue;
+    match c{m.from, m.to, p.type, p.specificity};
+    if (!m.checked) {
+      if (!apply_check(static_cast<check>(p.kind), text, m.from, m.to, r)) continue;
+      if (!r.derived_type.empty()) c.type = derived_id(r.derived_type);
+      c.begin = static_cast<uint32_t>(r.from);
+      c.end = static_cast<uint32_t>(r.to);
     }
-    if (!apply_check(static_cast<check>(p.kind), text, m.from, m.to, r)) continue;
-    uint16_t type = p.type;
-    if (!r.derived_type.empty()) type = derived_id(r.derived_type);
-    cands.push_back(
-        {static_cast<uint32_t>(r.from), static_cast<uint32_t>(r.to), type, p.specificity});
+    if (any_disabled_ ? keep(c) : c.end > c.begin) cands.push_back(c);
   }
   resolve(text, cands, out);
 }
 
 void mask_engine::resolve(std::string_view text, std::vector<match>& cands,
                           std::vector<match>& out) const {
-  std::erase_if(cands, [&](const match& m) { return m.end <= m.begin || disabled_[m.type]; });
   auto by_position = [](const match& a, const match& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
   };
-  // The candidates arrive as a few runs already in order (each native scanner's): merging
-  // the runs costs a pass each where a sort costs log n passes.
-  thread_local std::vector<std::size_t> run_ends;
-  thread_local std::vector<match> merged;
-  run_ends.clear();
-  for (std::size_t i = 1; i <= cands.size(); ++i) {
-    if (i == cands.size() || by_position(cands[i], cands[i - 1])) run_ends.push_back(i);
-  }
-  if (run_ends.size() > 8) {
-    std::sort(cands.begin(), cands.end(), by_position);
-  } else {
-    for (std::size_t r = 1; r < run_ends.size(); ++r) {
-      const auto mid = cands.begin() + static_cast<std::ptrdiff_t>(run_ends[r - 1]);
-      const auto end = cands.begin() + static_cast<std::ptrdiff_t>(run_ends[r]);
-      merged.clear();
-      std::merge(cands.begin(), mid, mid, end, std::back_inserter(merged), by_position);
-      std::copy(merged.begin(), merged.end(), cands.begin());
+  // The candidates arrive as a few runs already in order (each scanner's), merged here as
+  // they are consumed: a pass over them, where a sort costs log n passes and merging the
+  // runs two by two copies them once per run.
+  constexpr std::size_t kMaxRuns = 8;
+  std::array<std::size_t, kMaxRuns> next{}, end{};
+  std::size_t runs = 0;
+  for (std::size_t i = 1; i <= cands.size() && runs <= kMaxRuns; ++i) {
+    if (i == cands.size() || by_position(cands[i], cands[i - 1])) {
+      if (runs < kMaxRuns) {
+        next[runs] = runs == 0 ? 0 : end[runs - 1];
+        end[runs] = i;
+      }
+      ++runs;
     }
   }
+  if (runs > kMaxRuns) {
+    std::sort(cands.begin(), cands.end(), by_position);
+    runs = 1;
+    next[0] = 0;
+    end[0] = cands.size();
+  }
+  // The next candidate in position order, or nullptr.
+  auto pop = [&]() -> const match* {
+    std::size_t best = kMaxRuns;
+    for (std::size_t r = 0; r < runs; ++r) {
+      if (next[r] == end[r]) continue;
+      if (best == kMaxRuns || by_position(cands[next[r]], cands[next[best]])) best = r;
+    }
+    return best == kMaxRuns ? nullptr : &cands[next[best]++];
+  };
   // Precedence among overlapping candidates: longest, then most specific, then leftmost.
   // Only candidates overlapping each other (a cluster) compete, so each cluster is
   // resolved on its own and a lone candidate is taken as is. A cluster is masked whole, as
@@ -229,19 +244,26 @@ void mask_engine::resolve(std::string_view text, std::vector<match>& cands,
     if (a.specificity != b.specificity) return a.specificity > b.specificity;
     return a.begin < b.begin;
   };
-  for (std::size_t i = 0; i < cands.size();) {
-    const match* winner = &cands[i];
-    uint32_t reach = cands[i].end;
-    std::size_t j = i + 1;
-    for (; j < cands.size() && cands[j].begin < reach; ++j) {
-      reach = std::max(reach, cands[j].end);
-      if (precedes(cands[j], *winner)) winner = &cands[j];
-    }
-    const match whole{cands[i].begin, reach, winner->type, winner->specificity};
+  auto flush = [&](const match& whole) {
     if (allow_.empty() || !allow_.contains(text.substr(whole.begin, whole.end - whole.begin)))
       out.push_back(whole);
-    i = j;
+  };
+  const match* first = pop();
+  if (first == nullptr) return;
+  uint32_t begin = first->begin, reach = first->end;
+  const match* winner = first;
+  while (const match* c = pop()) {
+    if (c->begin < reach) {
+      reach = std::max(reach, c->end);
+      if (precedes(*c, *winner)) winner = c;
+      continue;
+    }
+    flush({begin, reach, winner->type, winner->specificity});
+    begin = c->begin;
+    reach = c->end;
+    winner = c;
   }
+  flush({begin, reach, winner->type, winner->specificity});
 }
 
 void mask_engine::mask(std::string_view text, mask_map& map, std::string& out, mask_stats* stats,
