@@ -388,6 +388,23 @@ std::size_t ipv4_end(std::string_view t, std::size_t s) noexcept {
 
 thread_local text_bits tls_bits;
 
+// Whether a lowercase MAC address ("0e:ff:22:f6:06:44") starts at `s` and nothing that
+// could extend an address follows it: check::ipv6 refuses it (five colons, no "::"), and
+// it is the usual IPv6 trigger of describe-instances output, so it is not reported.
+// Read off the bitmaps: the colons of the 18 bytes from `s`, the hex digits of the 17.
+bool mac_address_at(const text_bits& tb, std::size_t s) noexcept {
+  const std::size_t w = s >> 6;
+  const auto bit = static_cast<unsigned>(s & 63);
+  auto from = [&](const std::vector<uint64_t>& b) {
+    return bits_from(b[w], next_word(b, w, tb.words), bit);
+  };
+  constexpr uint64_t kColons = 0x4924;    // bytes 2, 5, 8, 11, 14
+  constexpr uint64_t kHex = 0x1ffff & ~kColons;
+  const uint64_t after = from(tb.digit) | from(tb.alpha) | from(tb.colon) | from(tb.dot);
+  return (from(tb.colon) & 0x3ffff) == kColons && (from(tb.hex) & 0x1ffff) == kHex &&
+         ((after >> 17) & 1) == 0;
+}
+
 bool is_upper_or_digit(char c) noexcept { return is_digit(c) || (c >= 'A' && c <= 'Z'); }
 
 }  // namespace
@@ -624,7 +641,7 @@ void native_scanner::scan_ipv6(std::string_view t, std::vector<raw_match>& out) 
         while (k < n && k - c <= 4 && is_hex(b[k])) ++k;
         if (k < n && k - c <= 5 && b[k] == ':') e = k + 1;
       }
-      if (e != 0) {
+      if (e != 0 && !mac_address_at(tb, s)) {
         out.push_back(
             {static_cast<unsigned>(ipv6_), static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
       }

@@ -134,7 +134,13 @@ std::string adversarial(std::mt19937& g, std::size_t pieces) {
                                 "sip-",
                                 "ip-10-0-1-2",
                                 ".ec2.internal",
-                                ".us-west-2.compute.internal"};
+                                ".us-west-2.compute.internal",
+                                "0e:ff:22:f6:06:44",
+                                "0E:ff:22:f6:06:44",
+                                "0e:ff:22:f6:06:4",
+                                "0e:ff:22:f6:06:44:1",
+                                "0e:ff:22:f6:06:44.1",
+                                "0e:ff::f6:06:44"};
   std::string s;
   for (std::size_t i = 0; i < pieces; ++i) s += parts[g() % std::size(parts)];
   return s;
