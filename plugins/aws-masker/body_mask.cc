@@ -220,9 +220,11 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
     if (it.escaped && in_place) {
       // In place, a match is its own raw bytes only if it holds no escape: no catalogue
       // match does (a backslash or blank ends every identifier), but should one, the
-      // string is decoded instead of issuing a token for escaped text.
+      // string is decoded instead of issuing a token for escaped text. The native
+      // scanners' matches cannot (match::clean) and are not read again.
       for (const match& m : b.found) {
-        if (raw[m.begin] != text[m.begin] || holds_backslash(raw.substr(m.begin, m.end - m.begin)))
+        if (m.clean == 0 && (raw[m.begin] != text[m.begin] ||
+                             holds_backslash(raw.substr(m.begin, m.end - m.begin))))
           return outcome::decode;
       }
     }

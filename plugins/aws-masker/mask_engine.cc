@@ -88,7 +88,8 @@ mask_engine::mask_engine(const engine_options& options) : generation_(next_gener
   for (const auto& p : default_catalogue()) {
     auto id = static_cast<unsigned>(patterns_.size());
     patterns_.push_back(
-        {intern_type(p.type), static_cast<uint8_t>(p.specificity), static_cast<uint8_t>(p.kind)});
+        {intern_type(p.type), static_cast<uint8_t>(p.specificity), static_cast<uint8_t>(p.kind),
+         static_cast<uint8_t>(p.scan != scanner::vectorscan)});
     if (p.scan != scanner::vectorscan) {
       native_.add(id, p);
       continue;
@@ -107,7 +108,7 @@ mask_engine::mask_engine(const engine_options& options) : generation_(next_gener
       throw std::runtime_error("custom_patterns: pattern for " + c.type + ": " + e);
     }
     ids.push_back(static_cast<unsigned>(patterns_.size()));
-    patterns_.push_back({intern_type(c.type), 9, static_cast<uint8_t>(check::none)});
+    patterns_.push_back({intern_type(c.type), 9, static_cast<uint8_t>(check::none), 0});
     exprs.push_back(c.regex);
     flags.push_back(HS_FLAG_SOM_LEFTMOST);
   }
@@ -185,7 +186,7 @@ void mask_engine::finish(std::string_view text, std::vector<match>& out,
   check_result r;
   for (const raw_match& m : raw) {
     const compiled_pattern& p = patterns_[m.id];
-    match c{m.from, m.to, p.type, p.specificity};
+    match c{m.from, m.to, p.type, p.specificity, p.clean};
     if (!m.checked) {
       if (!apply_check(static_cast<check>(p.kind), text, m.from, m.to, r)) continue;
       if (!r.derived_type.empty()) c.type = derived_id(r.derived_type);
@@ -252,18 +253,21 @@ void mask_engine::resolve(std::string_view text, std::vector<match>& cands,
   if (first == nullptr) return;
   uint32_t begin = first->begin, reach = first->end;
   const match* winner = first;
+  uint8_t clean = first->clean;
   while (const match* c = pop()) {
     if (c->begin < reach) {
       reach = std::max(reach, c->end);
       if (precedes(*c, *winner)) winner = c;
+      clean &= c->clean;
       continue;
     }
-    flush({begin, reach, winner->type, winner->specificity});
+    flush({begin, reach, winner->type, winner->specificity, clean});
     begin = c->begin;
     reach = c->end;
     winner = c;
+    clean = c->clean;
   }
-  flush({begin, reach, winner->type, winner->specificity});
+  flush({begin, reach, winner->type, winner->specificity, clean});
 }
 
 void mask_engine::mask(std::string_view text, mask_map& map, std::string& out, mask_stats* stats,

@@ -42,6 +42,9 @@ struct match {
   uint32_t end = 0;
   uint16_t type = 0;
   uint8_t specificity = 0;
+  // 1: found by a pattern whose matches hold only [0-9A-Za-z_.:-] (native_scan.h's), so
+  // in a string matched in place they are their own raw bytes (no escape inside).
+  uint8_t clean = 0;
 };
 
 // Counters filled while masking: matches per type id, and how many were masked.
@@ -95,6 +98,7 @@ class mask_engine {
     uint16_t type;
     uint8_t specificity;
     uint8_t kind;  // check
+    uint8_t clean;  // see match::clean
   };
   // Adds Vectorscan's raw matches to the native scanner's (in the thread's buffer), checks
   // them and resolves overlaps into `out`.
