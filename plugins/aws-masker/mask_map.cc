@@ -173,6 +173,7 @@ uint32_t mask_map::type_index(std::string_view type) {
   std::size_t i = 0;
   while (i < types_.size() && types_[i].name != type) ++i;
   if (i == types_.size()) {
+    if (types_.empty()) types_.reserve(16);  // a request's usual types, without moving slots
     types_.push_back({std::string(type), token_prefix(type), 0, {}});
     types_.back().by_number.reserve(64);  // one allocation for a request's usual count
   }
