@@ -12,7 +12,9 @@ packages=(
   python3 python3-pytest python3-requests python3-redis python3-jwt python3-yaml
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(wrk nginx-light haproxy libnginx-mod-http-lua luajit)
+  # luajit2: OpenResty's LuaJIT, the one libnginx-mod-http-lua links (Debian's `luajit`
+  # conflicts with it, so installing both would remove nginx's Lua module or fail).
+  packages+=(wrk nginx-light haproxy libnginx-mod-http-lua luajit2)
 fi
 missing=()
 for p in "${packages[@]}"; do
