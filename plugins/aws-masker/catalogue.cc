@@ -406,8 +406,8 @@ const std::vector<pattern_def>& default_catalogue() {
         // (caseless); Vectorscan only finds the anchor and the check reads the rest. As a full
         // regex it cost a fifth of all Vectorscan time on describe-instances output (every
         // digit of the last group reported an end, each with its start of match). Even the
-        // bare anchor, a short caseless literal, cost a quarter of what remained, so the
-        // native scanner finds it at the dashes it visits anyway.
+        // bare anchor, a short caseless literal, cost about 1 of Vectorscan's ~7 us per
+        // 43 KB, so the native scanner finds it at the dashes it visits anyway.
         {"EC2_PRIVATE_HOST", R"(ip-)", kCaseless, check::ec2_private_host, 4,
          scanner::ip_anchor},
         {"ECR", R"(\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?)", kCaseless,
