@@ -117,7 +117,6 @@ mask_engine::mask_engine(const engine_options& options) : generation_(next_gener
     if (id < 0) throw std::runtime_error("disabled_types: unknown type '" + d + "'");
     disabled_[static_cast<std::size_t>(id)] = true;
   }
-  any_disabled_ = std::find(disabled_.begin(), disabled_.end(), true) != disabled_.end();
   for (const auto& a : options.allow_list) allow_.insert(a);
 
   std::vector<const char*> cexprs;
@@ -192,7 +191,7 @@ void mask_engine::finish(std::string_view text, std::vector<match>& out,
       c.begin = static_cast<uint32_t>(r.from);
       c.end = static_cast<uint32_t>(r.to);
     }
-    if (any_disabled_ ? keep(c) : c.end > c.begin) cands.push_back(c);
+    if (keep(c)) cands.push_back(c);
   }
   resolve(text, cands, out);
 }

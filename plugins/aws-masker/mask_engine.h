@@ -118,7 +118,6 @@ class mask_engine {
   std::vector<std::string> type_names_;
   std::unordered_map<std::string, uint16_t, string_hash, std::equal_to<>> type_ids_;
   std::vector<bool> disabled_;
-  bool any_disabled_ = false;
   std::unordered_set<std::string, string_hash, std::equal_to<>> allow_;
 };
 

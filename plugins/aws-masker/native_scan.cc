@@ -400,8 +400,9 @@ bool mac_address_at(const text_bits& tb, std::size_t s) noexcept {
   };
   constexpr uint64_t kColons = 0x4924;    // bytes 2, 5, 8, 11, 14
   constexpr uint64_t kHex = 0x1ffff & ~kColons;
-  const uint64_t after = from(tb.digit) | from(tb.alpha) | from(tb.colon) | from(tb.dot);
-  return (from(tb.colon) & 0x3ffff) == kColons && (from(tb.hex) & 0x1ffff) == kHex &&
+  const uint64_t colons = from(tb.colon);
+  const uint64_t after = from(tb.digit) | from(tb.alpha) | colons | from(tb.dot);
+  return (colons & 0x3ffff) == kColons && (from(tb.hex) & 0x1ffff) == kHex &&
          ((after >> 17) & 1) == 0;
 }
 

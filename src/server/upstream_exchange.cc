@@ -431,6 +431,13 @@ class exchange {
   bool request_body_in_place() const noexcept {
     return !filters_request_ && p_.content_length && p_.in_length_body();
   }
+  // The first n bytes of the client's buffer, relayed in place, were sent upstream: only
+  // now are they taken from the body and the buffer (a failed write leaves them there).
+  void took_request_body(std::size_t n) {
+    p_.pass_body(n);
+    io_.client_buf.consume(n);
+    ctx_.bytes_in += n;
+  }
 
   asio::awaitable<failure> stream_request_body() {
     body_pump pump(io_.client, io_.client_timer, io_.client_buf, w_.settings().client_body_timeout);
@@ -441,12 +448,10 @@ class exchange {
           if (!co_await pump.read_in_place(body_pump::read_size)) co_return failure::client;
           continue;
         }
-        const auto* data = static_cast<const char*>(buf.data().data());
-        const std::size_t n = p_.pass_body(buf.size());
-        std::array<asio::const_buffer, 1> piece{asio::buffer(data, n)};
+        const std::size_t n = p_.length_body_part(buf.size());
+        std::array<asio::const_buffer, 1> piece{asio::buffer(buf.data().data(), n)};
         if (auto f = co_await write_upstream(piece); f != failure::none) co_return f;
-        buf.consume(n);
-        ctx_.bytes_in += n;
+        took_request_body(n);
       }
       co_return failure::none;
     }
@@ -545,9 +550,7 @@ class exchange {
       if (!write_now(conn_->socket, head_bufs, sent, wec)) f = co_await write_upstream(head_bufs, sent);
       else if (wec) f = failure::reset;
       if (f == failure::none && with_head > 0) {
-        p_.pass_body(with_head);
-        io_.client_buf.consume(with_head);
-        ctx_.bytes_in += with_head;
+        took_request_body(with_head);
         streamed = true;
       }
       if (f == failure::none && streams_body && (with_head == 0 || !p_.is_done())) {
