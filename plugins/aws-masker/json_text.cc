@@ -204,7 +204,7 @@ std::size_t scan_string(std::string_view t, std::size_t pos, bool& has_escape) n
   }
   uint64_t carry = 0;  // 1: the first byte of the block is escaped
   if (i + 64 <= n) {
-    const std::size_t end = simd() == simd_level::avx2
+    const std::size_t end = simd() >= simd_level::avx2
                                 ? string_end_avx2(p, n, i, has_escape, carry)
                                 : string_end_with<masks64>(p, n, i, has_escape, carry);
     if (end != npos) return end;
@@ -493,6 +493,7 @@ __attribute__((target("avx2"))) bool blank_escapes_avx2(std::string_view raw, st
 bool blank_escapes(std::string_view raw, std::string& out) {
   switch (simd()) {
     case simd_level::avx2:
+    case simd_level::avx512:
       return blank_escapes_avx2(raw, out);
     default:
       return blank_escapes_with<masks64_sse2>(raw, out);

@@ -185,6 +185,40 @@ __attribute__((target("avx2"))) inline block_classes classes_avx2(
 }
 #endif
 
+#if defined(GH_MASKER_AVX2)
+#define GH_MASKER_AVX512 1
+// AVX-512BW: each class is one compare straight into a 64-bit mask for the whole block,
+// and a masked load reads the last, partial block (zeros after the text) without a copy.
+__attribute__((target("avx512bw"))) inline block_classes classes_avx512(__m512i v, char lead1,
+                                                                       char lead2) noexcept {
+  const __m512i l = _mm512_or_si512(v, _mm512_set1_epi8(0x20));  // 'A'-'Z' -> 'a'-'z'
+  const __mmask64 digit =
+      _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8('0')), _mm512_set1_epi8(10));
+  const __mmask64 af =
+      _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8('a')), _mm512_set1_epi8(6));
+  const __mmask64 letter =
+      _mm512_cmplt_epu8_mask(_mm512_sub_epi8(l, _mm512_set1_epi8('a')), _mm512_set1_epi8(26));
+  block_classes c;
+  c.dash = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('-'));
+  c.colon = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(':'));
+  c.digit = digit;
+  c.hex = _kor_mask64(digit, af);
+  c.dot = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('.'));
+  c.alpha = _kor_mask64(letter, _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('_')));
+  c.lead = _kor_mask64(_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(lead1)),
+                       _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(lead2)));
+  c.quotes = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"'));
+  c.backslashes = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\'));
+  return c;
+}
+
+// The bytes of block w in use (all 64 but in the last, partial block).
+inline uint64_t valid_bytes(std::size_t n, std::size_t w) noexcept {
+  const std::size_t left = n - w * 64;
+  return left >= 64 ? ~uint64_t{0} : (uint64_t{1} << left) - 1;
+}
+#endif
+
 // Block w of the n bytes at p: its address, or the address of `tail` holding its bytes
 // followed by zeros when it is the last, partial block; `valid` gets its bytes' bits.
 [[gnu::always_inline]] inline const char* block_at(const char* p, std::size_t n, std::size_t w,
@@ -268,6 +302,80 @@ __attribute__((target("avx2"))) bool blank_words_avx2(std::string_view raw, std:
   return blank_words_with<classes_avx2<true>>(raw, out, b, l1, l2);
 }
 #endif
+#if defined(GH_MASKER_AVX512)
+__attribute__((target("avx512bw"))) void build_words_avx512(const char* p, std::size_t n,
+                                                          text_bits& b, char l1, char l2) {
+  const bits_out to(b);
+  for (std::size_t w = 0; w < b.words; ++w) {
+    const uint64_t valid = valid_bytes(n, w);
+    block_classes c = classes_avx512(_mm512_maskz_loadu_epi8(valid, p + w * 64), l1, l2);
+    c.lead &= valid;
+    to.store(w, c);
+  }
+}
+
+// blank_words_with in three passes, none with a branch per escape: the bitmaps (AVX-512),
+// the escapes from the backslashes (plain code: the carry from block to block, which GCC
+// would keep in mask registers, moving it to and fro on every block, when mixed with the
+// vector code), then the blanked copy, each block blended with blanks and stored whole
+// (AVX-512). The per-escape loop of the other forms mispredicts its exit on most blocks.
+thread_local std::vector<uint64_t> tls_quotes, tls_escapes;
+
+__attribute__((target("avx512bw"))) void classify_avx512(std::string_view raw, text_bits& b,
+                                                       char lead1, char lead2) noexcept {
+  const bits_out to(b);
+  uint64_t* const quotes = tls_quotes.data();
+  uint64_t* const backslashes = tls_escapes.data();
+  for (std::size_t w = 0; w < b.words; ++w) {
+    const uint64_t valid = valid_bytes(raw.size(), w);
+    block_classes c =
+        classes_avx512(_mm512_maskz_loadu_epi8(valid, raw.data() + w * 64), lead1, lead2);
+    c.lead &= valid;
+    to.store(w, c);
+    quotes[w] = c.quotes;
+    backslashes[w] = c.backslashes;
+  }
+}
+
+// False when an escaped byte is not n, r or t (see json_text::blank_block).
+__attribute__((target("avx512bw"))) bool blank_copy_avx512(std::string_view raw, char* dest,
+                                                         std::size_t words) noexcept {
+  const uint64_t* const escaped = tls_escapes.data();
+  const __m512i blank = _mm512_set1_epi8(' ');
+  for (std::size_t w = 0; w < words; ++w) {
+    const uint64_t valid = valid_bytes(raw.size(), w);
+    const __m512i v = _mm512_maskz_loadu_epi8(valid, raw.data() + w * 64);
+    const uint64_t e = escaped[w];
+    const uint64_t ntr = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('n')) |
+                         _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('r')) |
+                         _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('t'));
+    if ((e & ~ntr) != 0) return false;
+    // An escape's backslash is the byte before it, maybe the last of this block for an
+    // escape at the start of the next.
+    const uint64_t next = w + 1 < words ? escaped[w + 1] : 0;
+    const uint64_t blanks = e | (e >> 1) | (next << 63);
+    _mm512_mask_storeu_epi8(dest + w * 64, valid, _mm512_mask_blend_epi8(blanks, v, blank));
+  }
+  return true;
+}
+
+bool blank_words_avx512(std::string_view raw, std::string& out, text_bits& b, char l1,
+                        char l2) {
+  if (out.size() < raw.size()) out.resize(raw.size());  // grown only: see scan_json_in_place
+  if (tls_quotes.size() < b.words) {
+    tls_quotes.resize(b.dash.size());
+    tls_escapes.resize(b.dash.size());
+  }
+  classify_avx512(raw, b, l1, l2);
+  uint64_t carry = 0;
+  for (std::size_t w = 0; w < b.words; ++w) {
+    const uint64_t e = json_text::escaped_bytes(tls_escapes[w], carry) & ~tls_quotes[w];
+    tls_escapes[w] = e;
+    b.alpha[w] &= ~e;
+  }
+  return carry == 0 && blank_copy_avx512(raw, out.data(), b.words);
+}
+#endif
 
 // Sizes `b` for a text of n bytes (the vectors only grow, up to a bound).
 void size_bits(std::size_t n, text_bits& b) {
@@ -291,6 +399,10 @@ void size_bits(std::size_t n, text_bits& b) {
 void build_bits(std::string_view t, text_bits& b, char lead1, char lead2) {
   size_bits(t.size(), b);
   switch (simd()) {
+#if defined(GH_MASKER_AVX512)
+    case simd_level::avx512:
+      return build_words_avx512(t.data(), t.size(), b, lead1, lead2);
+#endif
 #if defined(GH_MASKER_AVX2)
     case simd_level::avx2:
       return build_words_avx2(t.data(), t.size(), b, lead1, lead2);
@@ -308,6 +420,10 @@ void build_bits(std::string_view t, text_bits& b, char lead1, char lead2) {
 bool blank_bits(std::string_view raw, std::string& out, text_bits& b, char lead1, char lead2) {
   size_bits(raw.size(), b);
   switch (simd()) {
+#if defined(GH_MASKER_AVX512)
+    case simd_level::avx512:
+      return blank_words_avx512(raw, out, b, lead1, lead2);
+#endif
 #if defined(GH_MASKER_AVX2)
     case simd_level::avx2:
       return blank_words_avx2(raw, out, b, lead1, lead2);

@@ -8,6 +8,7 @@ namespace {
 
 simd_level detect() noexcept {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (__builtin_cpu_supports("avx512bw") != 0) return simd_level::avx512;
   if (__builtin_cpu_supports("avx2") != 0) return simd_level::avx2;
   return simd_level::sse2;
 #elif defined(__SSE2__)
@@ -17,7 +18,7 @@ simd_level detect() noexcept {
 #endif
 }
 
-std::atomic<simd_level> cap{simd_level::avx2};
+std::atomic<simd_level> cap{simd_level::avx512};
 
 }  // namespace
 

@@ -9,11 +9,11 @@
 
 namespace gh::aws_masker {
 
-enum class simd_level : uint8_t { none, sse2, avx2 };
+enum class simd_level : uint8_t { none, sse2, avx2, avx512 };
 
 // The level in use: what the CPU (and OS) support, capped by limit_simd().
 simd_level simd() noexcept;
-// Caps the level (tests, benchmarks); simd_level::avx2 lifts the cap.
+// Caps the level (tests, benchmarks); simd_level::avx512 lifts the cap.
 void limit_simd(simd_level cap) noexcept;
 
 }  // namespace gh::aws_masker

@@ -150,12 +150,13 @@ std::string adversarial(std::mt19937& g, std::size_t pieces) {
 // every form of the byte passes is tested on one machine.
 template <typename Body>
 void at_every_simd_level(Body&& body) {
-  for (simd_level level : {simd_level::none, simd_level::sse2, simd_level::avx2}) {
+  for (simd_level level :
+       {simd_level::none, simd_level::sse2, simd_level::avx2, simd_level::avx512}) {
     limit_simd(level);
     SCOPED_TRACE("simd level " + std::to_string(static_cast<int>(level)));
     body();
   }
-  limit_simd(simd_level::avx2);
+  limit_simd(simd_level::avx512);
 }
 
 TEST(NativeScan, AcceptsExactlyWhatTheVectorscanPatternsAcceptOnAdversarialText) {
