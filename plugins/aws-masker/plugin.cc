@@ -32,9 +32,9 @@ std::string sha256_hex(std::string_view v) {
   return out;
 }
 
-uint64_t micros_since(Clock::time_point t0) {
+uint64_t nanos_since(Clock::time_point t0) {
   return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
 }
 
 // The buffer a masked body is written into: each request's original body buffer becomes
@@ -138,7 +138,7 @@ Flow masker_plugin::access(Context& ctx) const {
   std::string body = std::move(ctx.req.body);
   apply_mask(ctx, st, body);
   recycle_body(std::move(body));
-  st.micros = micros_since(t0);
+  st.nanos = nanos_since(t0);
   return Flow::next;
 }
 
@@ -265,7 +265,7 @@ boost::asio::awaitable<Flow> masker_plugin::access_async(Context& ctx) const {
   }
   apply_mask(ctx, st, body);
   recycle_body(std::move(body));
-  st.micros = micros_since(t0);
+  st.nanos = nanos_since(t0);
   co_return Flow::next;
 }
 
@@ -308,6 +308,7 @@ void masker_plugin::log(Context& ctx) const {
   if (st == nullptr || !st->masked) return;
   counters_->requests_masked.fetch_add(1, std::memory_order_relaxed);
   counters_->bytes_masked.fetch_add(st->bytes_in, std::memory_order_relaxed);
+  counters_->mask_nanos.fetch_add(st->nanos, std::memory_order_relaxed);
   for (std::size_t t = 0; t < st->stats.per_type.size(); ++t)
     counters_->add_type(t, st->stats.per_type[t]);
   if (!cfg_.events_enabled) return;
@@ -322,7 +323,7 @@ void masker_plugin::log(Context& ctx) const {
   ev.outcome = "masked";
   ev.bytes_in = st->bytes_in;
   ev.bytes_out = st->bytes_out;
-  ev.micros = st->micros;
+  ev.micros = st->nanos / 1000;
   const auto& names = cfg_.engine->type_names();
   for (std::size_t t = 0; t < st->stats.per_type.size(); ++t) {
     if (st->stats.per_type[t] != 0) ev.counts.emplace_back(names[t], st->stats.per_type[t]);

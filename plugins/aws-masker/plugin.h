@@ -35,7 +35,7 @@ struct request_state {
   std::string scope_name = "request";
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
-  uint64_t micros = 0;
+  uint64_t nanos = 0;  // masking time (access phase)
   std::optional<stream_restorer> restorer;
   std::unique_ptr<sse_restorer> sse;
 };

@@ -5,6 +5,7 @@
 #include "events/pipeline.h"
 #endif
 
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <set>
@@ -17,7 +18,7 @@ struct totals {
   std::set<const instance_counters*> live;
   std::map<std::string, uint64_t> per_type;
   uint64_t requests_masked = 0, requests_refused = 0, bytes_masked = 0, store_errors = 0,
-           restored = 0;
+           restored = 0, mask_nanos = 0;
   std::shared_ptr<event_sink> sink;
   std::atomic<bool> has_sink{false};
   std::atomic<bool> registered{false};
@@ -47,6 +48,7 @@ instance_counters::~instance_counters() {
   g.bytes_masked += bytes_masked;
   g.store_errors += store_errors;
   g.restored += tokens_restored_responses;
+  g.mask_nanos += mask_nanos;
 }
 
 void instance_counters::add_type(std::size_t type, uint64_t n) noexcept {
@@ -62,7 +64,7 @@ std::string render_metrics() {
   std::lock_guard lock(g.mu);
   std::map<std::string, uint64_t> per_type = g.per_type;
   uint64_t masked = g.requests_masked, refused = g.requests_refused, bytes = g.bytes_masked,
-           store_err = g.store_errors, restored = g.restored;
+           store_err = g.store_errors, restored = g.restored, nanos = g.mask_nanos;
   for (const instance_counters* c : g.live) {
     for (std::size_t i = 0; i < c->type_names().size(); ++i)
       per_type[c->type_names()[i]] += c->type_count(i);
@@ -71,6 +73,7 @@ std::string render_metrics() {
     bytes += c->bytes_masked;
     store_err += c->store_errors;
     restored += c->tokens_restored_responses;
+    nanos += c->mask_nanos;
   }
   std::string out;
   out += "# HELP gatehouse_aws_masker_identifiers_total AWS identifiers masked, by type.\n";
@@ -94,6 +97,12 @@ std::string render_metrics() {
   out += "# HELP gatehouse_aws_masker_restored_responses_total Responses restored.\n";
   out += "# TYPE gatehouse_aws_masker_restored_responses_total counter\n";
   out += "gatehouse_aws_masker_restored_responses_total " + std::to_string(restored) + "\n";
+  out += "# HELP gatehouse_aws_masker_mask_seconds_total Time spent masking requests (bodies, "
+         "headers, store round trips of shared scopes).\n";
+  out += "# TYPE gatehouse_aws_masker_mask_seconds_total counter\n";
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.9f", static_cast<double>(nanos) / 1e9);
+  out += "gatehouse_aws_masker_mask_seconds_total " + std::string(seconds) + "\n";
   return out;
 }
 

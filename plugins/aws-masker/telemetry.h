@@ -34,6 +34,7 @@ class instance_counters {
   std::atomic<uint64_t> bytes_masked{0};
   std::atomic<uint64_t> store_errors{0};
   std::atomic<uint64_t> tokens_restored_responses{0};
+  std::atomic<uint64_t> mask_nanos{0};  // time spent masking requests (access phase)
 
   const std::vector<std::string>& type_names() const noexcept { return names_; }
   uint64_t type_count(std::size_t type) const noexcept;

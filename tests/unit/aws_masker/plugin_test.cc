@@ -77,8 +77,13 @@ TEST(Plugin, MasksBodyAndHeadersRequestsIdentityAndRestoresTheResponse) {
   p->body_filter(ctx, end, true);
   EXPECT_EQ(a + b + end, R"({"text":"i-0123456789abcdef0 and AWS_EC2_009"})");
   p->log(ctx);
-  EXPECT_NE(render_metrics().find("gatehouse_aws_masker_identifiers_total{type=\"EC2\"}"),
+  const std::string metrics = render_metrics();
+  EXPECT_NE(metrics.find("gatehouse_aws_masker_identifiers_total{type=\"EC2\"}"),
             std::string::npos);
+  // Masking took some time, and it is counted.
+  const std::size_t at = metrics.find("\ngatehouse_aws_masker_mask_seconds_total ");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GT(std::stod(metrics.substr(at + 41)), 0.0);
 }
 
 TEST(Plugin, RestoresAnSseResponse) {
