@@ -362,9 +362,10 @@ __attribute__((target("avx512bw"))) bool blank_copy_avx512(std::string_view raw,
 bool blank_words_avx512(std::string_view raw, std::string& out, text_bits& b, char l1,
                         char l2) {
   if (out.size() < raw.size()) out.resize(raw.size());  // grown only: see scan_json_in_place
-  if (tls_quotes.size() < b.words) {
-    tls_quotes.resize(b.dash.size());
-    tls_escapes.resize(b.dash.size());
+  // Sized as the bitmaps are (size_bits): grown, and freed after a huge text.
+  if (tls_quotes.size() < b.words || tls_quotes.size() > b.dash.size()) {
+    std::vector<uint64_t>(b.dash.size()).swap(tls_quotes);
+    std::vector<uint64_t>(b.dash.size()).swap(tls_escapes);
   }
   classify_avx512(raw, b, l1, l2);
   uint64_t carry = 0;
