@@ -207,18 +207,28 @@ masker_throughput() {
     echo "bench: $mb not built; masking throughput not measured" >&2
     return 0
   fi
+  # The gateway's own count of its masking time over the scenario's rounds (the masker
+  # peer is still running): what masking took per request end to end, under load.
+  local in_gateway=""
+  if [[ -n ${PEER_ADMIN[gatehouse-masker]:-} ]]; then
+    in_gateway=$(curl -s --max-time 5 "http://127.0.0.1:${PEER_ADMIN[gatehouse-masker]}/metrics" |
+      awk '/^gatehouse_aws_masker_mask_seconds_total / { s = $2 }
+           /^gatehouse_aws_masker_requests_total\{outcome="masked"\}/ { n = $2 }
+           END { if (n > 0) printf "%.1f %d", s * 1e6 / n, n }')
+  fi
   echo "bench: masking throughput (masker_bench, 5 repetitions; Lua approach, 5 runs)"
-  taskset -c "$PROXY_CPU" "$mb" --benchmark_filter='BM_MaskMessagesRequestJson|BM_UnmaskSseStream|BM_UnmaskJsonStream' \
+  taskset -c "$PROXY_CPU" "$mb" --benchmark_filter='BM_MaskMessagesRequestJson$|BM_MaskMessagesRequestJsonVaried/0|BM_UnmaskSseStream|BM_UnmaskJsonStream' \
     --benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_format=json \
     >"$WORK/masker-bench.json" 2>"$WORK/masker-bench.err" || { echo "bench: masker_bench failed" >&2; return 0; }
   if command -v luajit >/dev/null; then
     lua_line=$(taskset -c "$PROXY_CPU" luajit "$REPO/bench/masker/lua_approach.lua" "$WORK/masker-payload.json" 5)
   fi
-  python3 - "$WORK/masker-bench.json" "$lua_line" >"$WORK/masker-throughput.md" <<'PY'
+  python3 - "$WORK/masker-bench.json" "$lua_line" "$in_gateway" >"$WORK/masker-throughput.md" <<'PY'
 import json, sys
 runs = {b["run_name"]: b for b in json.load(open(sys.argv[1]))["benchmarks"]
         if b.get("aggregate_name") == "median"}
 lua = dict(zip(*[iter(sys.argv[2].split()[1:])] * 2)) if sys.argv[2] else {}
+in_gateway = sys.argv[3].split()
 def row(name):
     b = runs.get(name)
     if b is None:
@@ -237,6 +247,12 @@ if mbs is not None:
     ahead = f"{lua_ms * 1000 / us:,.0f}× (target ≥ 1000×)" if lua_ms else "n/a (no luajit)"
     lua_cell = f"{lua_ms:.1f} ms" if lua_ms else "n/a"
     print(f"| mask, JSON-aware | {mbs:,.0f} | {us:.1f} | ≥ 200 MB/s | {lua_cell} | {ahead} |")
+mbs, us = row("BM_MaskMessagesRequestJsonVaried/0")
+if mbs is not None:
+    print(f"| mask, JSON-aware, 16 requests of that shape in turn (other identifiers) | {mbs:,.0f} | {us:.1f} | | | |")
+if len(in_gateway) == 2:
+    print(f"| mask, in the gateway under load (scenario `masker`, {int(in_gateway[1]):,} requests; "
+          f"`gatehouse_aws_masker_mask_seconds_total`) | | {float(in_gateway[0]):.1f} | | | |")
 for name, label in (("BM_UnmaskSseStream", "unmask, SSE stream (20-byte deltas, 1400-byte chunks)"),
                     ("BM_UnmaskJsonStream", "unmask, JSON byte stream")):
     mbs, us = row(name)
