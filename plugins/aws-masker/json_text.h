@@ -36,7 +36,8 @@ constexpr std::size_t npos = std::string_view::npos;
 // the quotes: \" stays) is written as two blanks, its backslash maybe the last byte of the
 // block before. False when an escaped byte is not n, r or t (a backslash ending the string
 // escapes one of the zeros, and fails here). Shared by blank_escapes and the masker's
-// fused pass (native_scan.cc), so both blank by the same rule.
+// fused pass (native_scan.cc), so both blank by the same rule; the fused pass's AVX-512
+// form applies it a block at a time with vector compares (blank_copy_avx512).
 [[gnu::always_inline]] inline bool blank_block(const char* in, uint64_t escaped,
                                                char* out) noexcept {
   for (uint64_t e = escaped; e != 0; e &= e - 1) {

@@ -212,25 +212,22 @@ __attribute__((target("avx512bw"))) inline block_classes classes_avx512(__m512i 
   return c;
 }
 
-// The bytes of block w in use (all 64 but in the last, partial block).
+#endif
+
+// The bytes of block w of an n-byte text in use (all 64 but in the last, partial block).
 inline uint64_t valid_bytes(std::size_t n, std::size_t w) noexcept {
   const std::size_t left = n - w * 64;
   return left >= 64 ? ~uint64_t{0} : (uint64_t{1} << left) - 1;
 }
-#endif
 
 // Block w of the n bytes at p: its address, or the address of `tail` holding its bytes
 // followed by zeros when it is the last, partial block; `valid` gets its bytes' bits.
 [[gnu::always_inline]] inline const char* block_at(const char* p, std::size_t n, std::size_t w,
                                                    char (&tail)[64], uint64_t& valid) noexcept {
-  const std::size_t left = n - w * 64;
-  if (left >= 64) {
-    valid = ~uint64_t{0};
-    return p + w * 64;
-  }
+  valid = valid_bytes(n, w);
+  if (valid == ~uint64_t{0}) return p + w * 64;
   std::memset(tail, 0, sizeof tail);
-  std::memcpy(tail, p + w * 64, left);
-  valid = (uint64_t{1} << left) - 1;
+  std::memcpy(tail, p + w * 64, n - w * 64);
   return tail;
 }
 
@@ -303,15 +300,31 @@ __attribute__((target("avx2"))) bool blank_words_avx2(std::string_view raw, std:
 }
 #endif
 #if defined(GH_MASKER_AVX512)
-__attribute__((target("avx512bw"))) void build_words_avx512(const char* p, std::size_t n,
-                                                          text_bits& b, char l1, char l2) {
+thread_local std::vector<uint64_t> tls_quotes, tls_escapes;
+
+// Every block's bitmaps (build_words_with); with Escapes, also the quotes and backslashes
+// of each block, into tls_quotes and tls_escapes.
+template <bool Escapes>
+__attribute__((target("avx512bw"))) void classify_avx512(const char* p, std::size_t n,
+                                                       text_bits& b, char lead1,
+                                                       char lead2) noexcept {
   const bits_out to(b);
+  uint64_t* const quotes = Escapes ? tls_quotes.data() : nullptr;  // addresses taken once
+  uint64_t* const backslashes = Escapes ? tls_escapes.data() : nullptr;
   for (std::size_t w = 0; w < b.words; ++w) {
     const uint64_t valid = valid_bytes(n, w);
-    block_classes c = classes_avx512(_mm512_maskz_loadu_epi8(valid, p + w * 64), l1, l2);
+    block_classes c = classes_avx512(_mm512_maskz_loadu_epi8(valid, p + w * 64), lead1, lead2);
     c.lead &= valid;
     to.store(w, c);
+    if constexpr (Escapes) {
+      quotes[w] = c.quotes;
+      backslashes[w] = c.backslashes;
+    }
   }
+}
+
+void build_words_avx512(const char* p, std::size_t n, text_bits& b, char l1, char l2) {
+  classify_avx512<false>(p, n, b, l1, l2);
 }
 
 // blank_words_with in three passes, none with a branch per escape: the bitmaps (AVX-512),
@@ -319,25 +332,8 @@ __attribute__((target("avx512bw"))) void build_words_avx512(const char* p, std::
 // would keep in mask registers, moving it to and fro on every block, when mixed with the
 // vector code), then the blanked copy, each block blended with blanks and stored whole
 // (AVX-512). The per-escape loop of the other forms mispredicts its exit on most blocks.
-thread_local std::vector<uint64_t> tls_quotes, tls_escapes;
-
-__attribute__((target("avx512bw"))) void classify_avx512(std::string_view raw, text_bits& b,
-                                                       char lead1, char lead2) noexcept {
-  const bits_out to(b);
-  uint64_t* const quotes = tls_quotes.data();
-  uint64_t* const backslashes = tls_escapes.data();
-  for (std::size_t w = 0; w < b.words; ++w) {
-    const uint64_t valid = valid_bytes(raw.size(), w);
-    block_classes c =
-        classes_avx512(_mm512_maskz_loadu_epi8(valid, raw.data() + w * 64), lead1, lead2);
-    c.lead &= valid;
-    to.store(w, c);
-    quotes[w] = c.quotes;
-    backslashes[w] = c.backslashes;
-  }
-}
-
-// False when an escaped byte is not n, r or t (see json_text::blank_block).
+// False when an escaped byte is not n, r or t: json_text::blank_block's rule, a block at a
+// time (the tests compare this form's output with the others').
 __attribute__((target("avx512bw"))) bool blank_copy_avx512(std::string_view raw, char* dest,
                                                          std::size_t words) noexcept {
   const uint64_t* const escaped = tls_escapes.data();
@@ -367,7 +363,7 @@ bool blank_words_avx512(std::string_view raw, std::string& out, text_bits& b, ch
     std::vector<uint64_t>(b.dash.size()).swap(tls_quotes);
     std::vector<uint64_t>(b.dash.size()).swap(tls_escapes);
   }
-  classify_avx512(raw, b, l1, l2);
+  classify_avx512<true>(raw.data(), raw.size(), b, l1, l2);
   uint64_t carry = 0;
   for (std::size_t w = 0; w < b.words; ++w) {
     const uint64_t e = json_text::escaped_bytes(tls_escapes[w], carry) & ~tls_quotes[w];

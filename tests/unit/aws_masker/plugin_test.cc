@@ -81,9 +81,10 @@ TEST(Plugin, MasksBodyAndHeadersRequestsIdentityAndRestoresTheResponse) {
   EXPECT_NE(metrics.find("gatehouse_aws_masker_identifiers_total{type=\"EC2\"}"),
             std::string::npos);
   // Masking took some time, and it is counted.
-  const std::size_t at = metrics.find("\ngatehouse_aws_masker_mask_seconds_total ");
+  const std::string_view line = "\ngatehouse_aws_masker_mask_seconds_total ";
+  const std::size_t at = metrics.find(line);
   ASSERT_NE(at, std::string::npos);
-  EXPECT_GT(std::stod(metrics.substr(at + 41)), 0.0);
+  EXPECT_GT(std::stod(metrics.substr(at + line.size())), 0.0);
 }
 
 TEST(Plugin, RestoresAnSseResponse) {
