@@ -329,7 +329,20 @@ pattern_def id(const char* type, const char* prefix) {
           prefix};
 }
 
+pattern_def anchored(pattern_def p, std::vector<std::string> anchors, bool spaced = false) {
+  p.anchors = std::move(anchors);
+  p.spaced = spaced;
+  return p;
+}
+
 }  // namespace
+
+bool anchor_byte(unsigned char c, bool spaced) noexcept {
+  if (is_alnum(static_cast<char>(c)) || c == '.' || c == ':' || c == '/' || c == '-') return true;
+  if (!spaced) return false;
+  return c == '_' || c == '"' || c == '\\' || c == '\'' || c == '=' || c == ' ' ||
+         (c >= '\t' && c <= '\r');
+}
 
 const std::vector<pattern_def>& default_catalogue() {
   static const std::vector<pattern_def> cat = [] {
@@ -369,38 +382,57 @@ const std::vector<pattern_def>& default_catalogue() {
         id("RESERVATION", "r"),
         id("SPOT_REQUEST", "sir"),
         id("PREFIX_LIST", "pl"),
-        {"ARN", R"(arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12}|aws)?:)", 0,
-         check::arn, 5},
-        {"BUCKET", R"(arn:aws(?:-cn|-us-gov)?:s3:::)", 0, check::s3_arn, 6},
-        {"BUCKET", R"(s3[an]?://)", 0, check::bucket_after, 6},
-        {"BUCKET", R"(s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?/)", 0, check::bucket_after, 6},
-        {"BUCKET", R"(\.s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?)", 0, check::bucket_before,
-         6},
+        anchored({"ARN", R"(arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12}|aws)?:)",
+                  0, check::arn, 5},
+                 {"arn:aws"}),
+        anchored({"BUCKET", R"(arn:aws(?:-cn|-us-gov)?:s3:::)", 0, check::s3_arn, 6}, {"arn:aws"}),
+        anchored({"BUCKET", R"(s3[an]?://)", 0, check::bucket_after, 6}, {"://"}),
+        anchored({"BUCKET", R"(s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?/)", 0,
+                  check::bucket_after, 6},
+                 {"amazonaws"}),
+        anchored({"BUCKET", R"(\.s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?)", 0,
+                  check::bucket_before, 6},
+                 {"amazonaws"}),
         {"ACCOUNT", R"(\d{12})", 0, check::account, 1, scanner::account},
-        {"ACCESS_KEY",
-         "(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}", 0,
-         check::resource_id, 7},
-        {"SECRET_KEY", R"(secret_?access_?key\\?["']?\s*[:=]\s*\\?["']?)", kCaseless,
-         check::secret_value, 8},
-        {"SESSION_TOKEN", R"((?:session|security)[_-]?token\\?["']?\s*[:=]\s*\\?["']?)", kCaseless,
-         check::token_value, 8},
-        {"SESSION_TOKEN", "FwoGZXIvYXdz|IQoJb3JpZ2lu", 0, check::token_prefix, 8},
-        {"KMS_KEY", R"((?:kms_?)?key_?id\\?["']?\s*[:=]\s*\\?["']?)", kCaseless, check::kms_value,
-         7},
+        anchored({"ACCESS_KEY",
+                  "(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}", 0,
+                  check::resource_id, 7},
+                 {"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA",
+                  "AROA", "ASCA"}),
+        anchored({"SECRET_KEY", R"(secret_?access_?key\\?["']?\s*[:=]\s*\\?["']?)", kCaseless,
+                  check::secret_value, 8},
+                 {"secret"}, true),
+        anchored({"SESSION_TOKEN", R"((?:session|security)[_-]?token\\?["']?\s*[:=]\s*\\?["']?)",
+                  kCaseless, check::token_value, 8},
+                 {"token"}, true),
+        anchored({"SESSION_TOKEN", "FwoGZXIvYXdz|IQoJb3JpZ2lu", 0, check::token_prefix, 8},
+                 {"FwoGZXIvYXdz", "IQoJb3JpZ2lu"}),
+        anchored({"KMS_KEY", R"((?:kms_?)?key_?id\\?["']?\s*[:=]\s*\\?["']?)", kCaseless,
+                  check::kms_value, 7},
+                 {"keyid", "key_id"}, true),
         {"PUBLIC_IP", R"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})", 0, check::ipv4, 2, scanner::ipv4},
         {"IPV6", R"(::|[0-9a-f]{1,4}:[0-9a-f]{0,4}:)", kCaseless, check::ipv6, 2, scanner::ipv6},
-        {"RDS_HOST", R"(\.rds\.amazonaws\.com(?:\.cn)?)", kCaseless, check::host_suffix, 4},
-        {"ELB_HOST", R"(\.elb\.(?:[a-z0-9-]+\.)?amazonaws\.com(?:\.cn)?)", kCaseless,
-         check::host_suffix, 4},
-        {"APIGW_HOST", R"([a-z0-9]{10}\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?)",
-         kCaseless, check::host, 4},
-        {"CLOUDFRONT_HOST", R"(\.cloudfront\.net)", kCaseless, check::host_suffix, 4},
-        {"EKS_HOST", R"(\.eks\.amazonaws\.com(?:\.cn)?)", kCaseless, check::host_suffix, 4},
-        {"ELASTICACHE_HOST", R"(\.cache\.amazonaws\.com(?:\.cn)?)", kCaseless, check::host_suffix,
-         4},
-        {"EC2_HOST",
-         R"(ec2-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.(?:[a-z0-9-]+\.)?compute(?:-1)?\.amazonaws\.com(?:\.cn)?)",
-         kCaseless, check::host, 4},
+        anchored({"RDS_HOST", R"(\.rds\.amazonaws\.com(?:\.cn)?)", kCaseless, check::host_suffix,
+                  4},
+                 {"amazonaws"}),
+        anchored({"ELB_HOST", R"(\.elb\.(?:[a-z0-9-]+\.)?amazonaws\.com(?:\.cn)?)", kCaseless,
+                  check::host_suffix, 4},
+                 {"amazonaws"}),
+        anchored({"APIGW_HOST", R"([a-z0-9]{10}\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?)",
+                  kCaseless, check::host, 4},
+                 {"amazonaws"}),
+        anchored({"CLOUDFRONT_HOST", R"(\.cloudfront\.net)", kCaseless, check::host_suffix, 4},
+                 {"cloudfront"}),
+        anchored({"EKS_HOST", R"(\.eks\.amazonaws\.com(?:\.cn)?)", kCaseless, check::host_suffix,
+                  4},
+                 {"amazonaws"}),
+        anchored({"ELASTICACHE_HOST", R"(\.cache\.amazonaws\.com(?:\.cn)?)", kCaseless,
+                  check::host_suffix, 4},
+                 {"amazonaws"}),
+        anchored({"EC2_HOST",
+                  R"(ec2-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.(?:[a-z0-9-]+\.)?compute(?:-1)?\.amazonaws\.com(?:\.cn)?)",
+                  kCaseless, check::host, 4},
+                 {"amazonaws"}),
         // Defined as
         // ip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}(?:\.ec2\.internal|\.[a-z0-9-]+\.compute\.internal)?
         // (caseless); Vectorscan only finds the anchor and the check reads the rest. As a full
@@ -410,11 +442,13 @@ const std::vector<pattern_def>& default_catalogue() {
         // 43 KB, so the native scanner finds it at the dashes it visits anyway.
         {"EC2_PRIVATE_HOST", R"(ip-)", kCaseless, check::ec2_private_host, 4,
          scanner::ip_anchor},
-        {"ECR", R"(\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?)", kCaseless,
-         check::path_tail, 4},
-        {"SQS_QUEUE", R"(https?://sqs\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/\d{12}/)", kCaseless,
-         check::path_tail, 4},
-        {"LOG_GROUP", R"(/aws/[a-z0-9-]+/)", 0, check::path_tail, 3},
+        anchored({"ECR", R"(\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?)", kCaseless,
+                  check::path_tail, 4},
+                 {"amazonaws"}),
+        anchored({"SQS_QUEUE", R"(https?://sqs\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/\d{12}/)",
+                  kCaseless, check::path_tail, 4},
+                 {"amazonaws"}),
+        anchored({"LOG_GROUP", R"(/aws/[a-z0-9-]+/)", 0, check::path_tail, 3}, {"/aws/"}),
         {"ROUTE53_ZONE", R"(Z[0-9A-Z]{12,31})", 0, check::upper_id, 3, scanner::upper_id},
         {"CLOUDFRONT_ID", R"(E[0-9A-Z]{12,13})", 0, check::upper_id, 3, scanner::upper_id},
     };

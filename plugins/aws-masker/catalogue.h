@@ -73,7 +73,18 @@ struct pattern_def {
   int specificity;  // breaks ties between equally long overlapping matches
   scanner scan;
   std::string literal;  // scanner::resource_id: the prefix before the dash ("eni-attach")
+  // scanner::vectorscan: literals one of which every match holds, found first (in the
+  // pattern's case mode) so that Vectorscan only reads the text around them (mask_engine).
+  std::vector<std::string> anchors;
+  // A match may hold quotes, a backslash, `=` or white space (the key-name patterns);
+  // otherwise it holds only [0-9A-Za-z.:/-] (see anchor_byte).
+  bool spaced = false;
 };
+
+// The bytes a match of a built-in Vectorscan pattern can hold: [0-9A-Za-z.:/-], and with
+// `spaced` also `_`, quotes, a backslash, `=` and white space. Vectorscan reads the run of
+// such bytes around each anchor found, which holds every match built on that anchor.
+bool anchor_byte(unsigned char c, bool spaced) noexcept;
 
 // The built-in catalogue, in documentation order.
 const std::vector<pattern_def>& default_catalogue();

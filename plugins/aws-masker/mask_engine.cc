@@ -3,7 +3,10 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cctype>
+#include <initializer_list>
 #include <stdexcept>
 
 #include "catalogue.h"
@@ -13,20 +16,35 @@ namespace {
 
 std::atomic<uint64_t> next_generation{1};
 
+// An anchor found in the text, and a run of text around anchors that Vectorscan scans.
+struct anchor_hit {
+  uint32_t end;  // one past the anchor's last byte
+  unsigned id;
+};
+
+struct window {
+  uint32_t begin;
+  uint32_t end;
+};
+
 // One scratch per thread, grown to fit every database this thread has scanned with.
 struct thread_scratch {
   hs_scratch_t* scratch = nullptr;
   std::vector<uint64_t> fitted;  // generations the scratch already fits
   std::vector<raw_match> raw;
+  std::vector<anchor_hit> hits;
+  std::vector<window> windows;
   std::vector<match> cands;
   std::vector<match> sorted;       // resolve(): cands in position order
   std::vector<uint32_t> block_at;  // resolve(): where each 64-byte block's candidates go
   ~thread_scratch() {
     if (scratch != nullptr) hs_free_scratch(scratch);
   }
-  bool fit(const hs_database_t* db, uint64_t gen) {
+  bool fit(std::initializer_list<const hs_database_t*> dbs, uint64_t gen) {
     if (std::find(fitted.begin(), fitted.end(), gen) != fitted.end()) return true;
-    if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS) return false;
+    for (const hs_database_t* db : dbs) {
+      if (db != nullptr && hs_alloc_scratch(db, &scratch) != HS_SUCCESS) return false;
+    }
     if (fitted.size() > 64) fitted.clear();
     fitted.push_back(gen);
     return true;
@@ -35,10 +53,55 @@ struct thread_scratch {
 
 thread_local thread_scratch tls;
 
+// Matches of a scan over text.substr(base).
+struct match_sink {
+  std::vector<raw_match>* out;
+  uint32_t base;
+};
+
 int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void* ctx) {
-  static_cast<std::vector<raw_match>*>(ctx)->push_back(
-      {id, static_cast<uint32_t>(from), static_cast<uint32_t>(to)});
+  auto* sink = static_cast<match_sink*>(ctx);
+  sink->out->push_back(
+      {id, sink->base + static_cast<uint32_t>(from), sink->base + static_cast<uint32_t>(to)});
   return 0;
+}
+
+int on_anchor(unsigned id, unsigned long long, unsigned long long to, unsigned, void* ctx) {
+  static_cast<std::vector<anchor_hit>*>(ctx)->push_back({static_cast<uint32_t>(to), id});
+  return 0;
+}
+
+// anchor_byte() as a table: bit 0 plain, bit 1 spaced.
+const std::array<uint8_t, 256> kAnchorBytes = [] {
+  std::array<uint8_t, 256> t{};
+  for (unsigned c = 0; c < 256; ++c) {
+    t[c] = static_cast<uint8_t>((anchor_byte(static_cast<unsigned char>(c), false) ? 1 : 0) |
+                                (anchor_byte(static_cast<unsigned char>(c), true) ? 2 : 0));
+  }
+  return t;
+}();
+
+// One Vectorscan database; throws naming the failing expression.
+hs_database_t* compile(const std::vector<std::string>& exprs, const std::vector<unsigned>& flags,
+                       const std::vector<unsigned>& ids) {
+  if (exprs.empty()) return nullptr;
+  std::vector<const char*> cexprs;
+  for (const auto& e : exprs) cexprs.push_back(e.c_str());
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_multi(cexprs.data(), flags.data(), ids.data(), static_cast<unsigned>(ids.size()),
+                       HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS) {
+    std::string msg = "aws-masker: pattern compilation failed";
+    if (err != nullptr && err->message != nullptr) {
+      msg += ": ";
+      msg += err->message;
+      if (err->expression >= 0)
+        msg += " (" + exprs[static_cast<std::size_t>(err->expression)] + ")";
+    }
+    hs_free_compile_error(err);
+    throw std::runtime_error(msg);
+  }
+  return db;
 }
 
 bool valid_type_name(std::string_view t) {
@@ -82,9 +145,16 @@ uint16_t mask_engine::intern_type(const std::string& name) {
 }
 
 mask_engine::mask_engine(const engine_options& options) : generation_(next_generation++) {
-  std::vector<std::string> exprs;
-  std::vector<unsigned> flags;
-  std::vector<unsigned> ids;
+  struct expressions {
+    std::vector<std::string> exprs;
+    std::vector<unsigned> flags;
+    std::vector<unsigned> ids;
+    void add(std::string e, unsigned f, unsigned id) {
+      exprs.push_back(std::move(e));
+      flags.push_back(f);
+      ids.push_back(id);
+    }
+  } catalogue, anchors, custom;
   for (const auto& p : default_catalogue()) {
     auto id = static_cast<unsigned>(patterns_.size());
     patterns_.push_back(
@@ -94,9 +164,25 @@ mask_engine::mask_engine(const engine_options& options) : generation_(next_gener
       native_.add(id, p);
       continue;
     }
-    exprs.push_back(p.regex);
-    flags.push_back(p.hs_flags | HS_FLAG_SOM_LEFTMOST);
-    ids.push_back(id);
+    if (p.anchors.empty()) throw std::logic_error("aws-masker: no anchors for " + p.regex);
+    catalogue.add(p.regex, p.hs_flags | HS_FLAG_SOM_LEFTMOST, id);
+    for (const auto& a : p.anchors) {
+      // Hyperscan literals: escape everything but letters and digits.
+      std::string lit;
+      for (char c : a) {
+        if (!std::isalnum(static_cast<unsigned char>(c))) lit += '\\';
+        lit += c;
+      }
+      const unsigned flags = p.hs_flags & HS_FLAG_CASELESS;
+      auto same = [&](std::size_t k) { return anchors.exprs[k] == lit && anchors.flags[k] == flags; };
+      std::size_t k = 0;
+      while (k < anchors.exprs.size() && !same(k)) ++k;
+      if (k == anchors.exprs.size()) {
+        anchors.add(lit, flags, static_cast<unsigned>(k));
+        anchor_spaced_.push_back(0);
+      }
+      anchor_spaced_[k] |= p.spaced ? 1 : 0;
+    }
   }
   for (const auto& d : derived_types()) derived_ids_.emplace_back(d, intern_type(d));
   has_custom_ = !options.custom_patterns.empty();
@@ -107,10 +193,8 @@ mask_engine::mask_engine(const engine_options& options) : generation_(next_gener
     if (std::string e = check_regex(c.regex); !e.empty()) {
       throw std::runtime_error("custom_patterns: pattern for " + c.type + ": " + e);
     }
-    ids.push_back(static_cast<unsigned>(patterns_.size()));
+    custom.add(c.regex, HS_FLAG_SOM_LEFTMOST, static_cast<unsigned>(patterns_.size()));
     patterns_.push_back({intern_type(c.type), 9, static_cast<uint8_t>(check::none), 0});
-    exprs.push_back(c.regex);
-    flags.push_back(HS_FLAG_SOM_LEFTMOST);
   }
   disabled_.assign(type_names_.size(), false);
   for (const auto& d : options.disabled_types) {
@@ -120,26 +204,24 @@ mask_engine::mask_engine(const engine_options& options) : generation_(next_gener
   }
   for (const auto& a : options.allow_list) allow_.insert(a);
 
-  std::vector<const char*> cexprs;
-  for (const auto& e : exprs) cexprs.push_back(e.c_str());
-  hs_compile_error_t* err = nullptr;
-  if (hs_compile_multi(cexprs.data(), flags.data(), ids.data(), static_cast<unsigned>(ids.size()),
-                       HS_MODE_BLOCK, nullptr, &db_, &err) != HS_SUCCESS) {
-    std::string msg = "aws-masker: pattern compilation failed";
-    if (err != nullptr && err->message != nullptr) {
-      msg += ": ";
-      msg += err->message;
-      if (err->expression >= 0)
-        msg += " (" + exprs[static_cast<std::size_t>(err->expression)] + ")";
-    }
-    hs_free_compile_error(err);
-    throw std::runtime_error(msg);
+  db_ = compile(catalogue.exprs, catalogue.flags, catalogue.ids);
+  try {
+    anchors_db_ = compile(anchors.exprs, anchors.flags, anchors.ids);
+    custom_db_ = compile(custom.exprs, custom.flags, custom.ids);
+  } catch (...) {
+    free_databases();
+    throw;
   }
 }
 
-mask_engine::~mask_engine() {
-  if (db_ != nullptr) hs_free_database(db_);
+void mask_engine::free_databases() noexcept {
+  for (hs_database* db : {db_, anchors_db_, custom_db_}) {
+    if (db != nullptr) hs_free_database(db);
+  }
+  db_ = anchors_db_ = custom_db_ = nullptr;
 }
+
+mask_engine::~mask_engine() { free_databases(); }
 
 uint16_t mask_engine::derived_id(std::string_view name) const noexcept {
   for (const auto& [n, id] : derived_ids_) {
@@ -179,9 +261,7 @@ void mask_engine::finish(std::string_view text, std::vector<match>& out,
     for (const match& m : *extra)
       if (keep(m)) cands.push_back(m);
   }
-  if (!text.empty() && text.size() < UINT32_MAX && tls.fit(db_, generation_)) {
-    hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, tls.scratch, on_match, &raw);
-  }
+  vectorscan_matches(text, raw);
   check_result r;
   for (const raw_match& m : raw) {
     const compiled_pattern& p = patterns_[m.id];
@@ -195,6 +275,58 @@ void mask_engine::finish(std::string_view text, std::vector<match>& out,
     if (keep(c)) cands.push_back(c);
   }
   resolve(text, cands, out);
+}
+
+void mask_engine::vectorscan_matches(std::string_view text, std::vector<raw_match>& out,
+                                     bool whole) const {
+  if (text.empty() || text.size() >= UINT32_MAX ||
+      !tls.fit({db_, anchors_db_, custom_db_}, generation_))
+    return;
+  const auto n = static_cast<uint32_t>(text.size());
+  auto scan = [&](const hs_database_t* db, uint32_t begin, uint32_t end) {
+    match_sink sink{&out, begin};
+    hs_scan(db, text.data() + begin, end - begin, 0, tls.scratch, on_match, &sink);
+  };
+  if (custom_db_ != nullptr) scan(custom_db_, 0, n);
+  if (db_ == nullptr) return;
+  if (whole || anchors_db_ == nullptr) return scan(db_, 0, n);
+  auto& hits = tls.hits;
+  hits.clear();
+  hs_scan(anchors_db_, text.data(), n, 0, tls.scratch, on_anchor, &hits);
+  if (hits.empty()) return;
+  if (!std::is_sorted(hits.begin(), hits.end(),
+                      [](const anchor_hit& a, const anchor_hit& b) { return a.end < b.end; }))
+    std::sort(hits.begin(), hits.end(),
+              [](const anchor_hit& a, const anchor_hit& b) { return a.end < b.end; });
+  // The run of anchor bytes around each anchor (plain or spaced, as its pattern's matches
+  // are). A plain run inside a spaced one is the spaced one's part; hits in a run already
+  // built are skipped, so each byte is read a bounded number of times.
+  auto& windows = tls.windows;
+  windows.clear();
+  const auto* b = reinterpret_cast<const unsigned char*>(text.data());
+  uint32_t plain_end = 0, spaced_end = 0;
+  for (const anchor_hit& h : hits) {
+    const uint32_t at = h.end - 1;
+    const uint8_t kind = anchor_spaced_[h.id] != 0 ? 2 : 1;
+    if (at < spaced_end || (kind == 1 && at < plain_end)) continue;
+    uint32_t begin = at, end = at + 1;
+    while (begin > 0 && (kAnchorBytes[b[begin - 1]] & kind) != 0) --begin;
+    while (end < n && (kAnchorBytes[b[end]] & kind) != 0) ++end;
+    windows.push_back({begin, end});
+    (kind == 2 ? spaced_end : plain_end) = end;
+  }
+  std::sort(windows.begin(), windows.end(),
+            [](const window& a, const window& b) { return a.begin < b.begin; });
+  window cur = windows.front();
+  for (const window& w : windows) {
+    if (w.begin < cur.end) {
+      cur.end = std::max(cur.end, w.end);
+      continue;
+    }
+    scan(db_, cur.begin, cur.end);
+    cur = w;
+  }
+  scan(db_, cur.begin, cur.end);
 }
 
 void mask_engine::resolve(std::string_view text, std::vector<match>& cands,

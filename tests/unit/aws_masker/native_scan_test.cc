@@ -7,6 +7,7 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <random>
 #include <set>
@@ -14,6 +15,7 @@
 
 #include "plugins/aws-masker/catalogue.h"
 #include "plugins/aws-masker/json_text.h"
+#include "plugins/aws-masker/mask_engine.h"
 #include "plugins/aws-masker/simd.h"
 
 namespace gh::aws_masker {
@@ -430,6 +432,47 @@ TEST(CatalogueAnchor, Ec2PrivateHostCheckKeepsWhatTheFullRegexKept) {
               longest(text, scan(full, text), check::host))
         << text;
   }
+}
+
+// The catalogue's Vectorscan patterns are scanned only around their anchors (mask_engine):
+// that must find exactly what a scan of the whole text finds, whatever surrounds the
+// anchors, on text made of the patterns' own pieces and of the bytes that end a run.
+TEST(AnchoredScan, FindsExactlyWhatTheWholeTextScanFinds) {
+  static const char* parts[] = {
+      "arn:aws:", "arn:aws-cn:", "arn:aws-us-gov:", "arn:aws:s3:::", "arn", ":aws", "iam", "s3",
+      "lambda:", ":", "::", "123456789012", "aws:", "role/x", "s3://", "s3a://", "s3n://",
+      "https://sqs.", "http://", ".amazonaws.com", ".AmazonAWS.com", ".amazonaws.com.cn", "/",
+      ".s3", "s3.", "s3-", "us-east-1", ".rds", ".elb", ".execute-api.", "abcdefghij", "a1b2c3d4e5",
+      ".cloudfront.net", ".CloudFront.NET", "d111111abcdef8", ".eks", ".cache", "ec2-1-2-3-4",
+      "ec2-54-12-1-200", ".compute-1", ".compute", ".dkr.ecr.", "/aws/", "lambda", "my-fn",
+      "AKIA", "ASIA", "AROA", "ABCDEFGHIJKLMNOP", "0123456789", "AKIAIOSFODNN7EXAMPLE", "aws_secret_access_key", "SecretAccessKey", "session_token",
+      "SessionToken", "security-token", "kms_key_id", "KeyId", "secret",
+      "Secret", "_", "access", "Access", "key", "KEY", "Id", "kms", "id", "token", "Token",
+      "session", "security", "\\", "\"", "'", " ", "  ", "\t", "\n", "\r", "\v", "=", ",", "{",
+      "}", "[", ";", "FwoGZXIvYXdz", "IQoJb3JpZ2lu", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+      "-", ".", "x", "Z", "\xc3\xa9", std::string_view("\0", 1).data()};
+  mask_engine engine{engine_options{}};
+  std::mt19937 g(17);
+  auto sorted = [](std::vector<raw_match> v) {
+    std::vector<std::tuple<unsigned, uint32_t, uint32_t>> t;
+    for (const raw_match& m : v) t.emplace_back(m.id, m.from, m.to);
+    std::sort(t.begin(), t.end());
+    return t;
+  };
+  std::size_t found = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    for (std::size_t i = 0, n = 1 + g() % 40; i < n; ++i) {
+      const char* p = parts[g() % std::size(parts)];
+      text.append(p, *p == '\0' ? 1 : std::strlen(p));
+    }
+    std::vector<raw_match> anchored, whole;
+    engine.vectorscan_matches(text, anchored);
+    engine.vectorscan_matches(text, whole, true);
+    found += whole.size();
+    ASSERT_EQ(sorted(anchored), sorted(whole)) << text;
+  }
+  EXPECT_GT(found, 5000u);  // the corpus does hold the patterns' matches
 }
 
 }  // namespace
