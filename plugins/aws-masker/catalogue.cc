@@ -147,6 +147,10 @@ bool check_ipv6(std::string_view t, std::size_t s, std::size_t, check_result& r)
   return true;
 }
 
+bool is_lower_alnum_or_dash(char c) noexcept {
+  return is_digit(c) || (c >= 'a' && c <= 'z') || c == '-';
+}
+
 bool check_arn(std::string_view t, std::size_t s, std::size_t prefix_end, check_result& r) {
   if (is_word(before(t, s))) return false;
   std::size_t e = extend(t, prefix_end, is_arn_char);
@@ -218,22 +222,29 @@ bool starts_with_ci(std::string_view t, std::size_t i, std::string_view lower) n
   return true;
 }
 
+// Four groups of 1-3 digits joined by dashes at `i` (an EC2 host name's address): their
+// end, or 0.
+std::size_t dashed_address_end(std::string_view t, std::size_t i) noexcept {
+  for (int group = 0; group < 4; ++group) {
+    if (group > 0) {
+      if (at(t, i) != '-') return 0;
+      ++i;
+    }
+    const std::size_t g = i;
+    while (i < t.size() && is_digit(t[i]) && i - g < 3) ++i;
+    if (i == g) return 0;
+  }
+  return i;
+}
+
 // `e` is after an "ip-" anchor: four groups of 1-3 digits joined by dashes, then optionally
 // ".ec2.internal" or ".<region>.compute.internal" (caseless), as the documented regex. Of
 // the ends that regex allows, only those where the name ends are hosts, and the longest
 // of them is the one precedence would keep.
 bool check_ec2_private_host(std::string_view t, std::size_t s, std::size_t e, check_result& r) {
   if (is_host_char(before(t, s))) return false;
-  std::size_t i = e;
-  for (int group = 0; group < 4; ++group) {
-    if (group > 0) {
-      if (at(t, i) != '-') return false;
-      ++i;
-    }
-    const std::size_t g = i;
-    while (i < t.size() && is_digit(t[i]) && i - g < 3) ++i;
-    if (i == g) return false;
-  }
+  const std::size_t i = dashed_address_end(t, e);
+  if (i == 0) return false;
   std::size_t suffix = 0;
   if (starts_with_ci(t, i, ".ec2.internal")) {
     suffix = i + 13;
@@ -249,6 +260,35 @@ bool check_ec2_private_host(std::string_view t, std::size_t s, std::size_t e, ch
     return false;
   }
   r.from = s;
+  return true;
+}
+
+// `e` is after an "ec2-" anchor (caseless): the rest of the documented regex
+// ec2-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.(?:[a-z0-9-]+\.)?compute(?:-1)?\.amazonaws\.com(?:\.cn)?
+// then what check::host asks. The optional label is the run before the next dot, so the
+// regex has at most one way through; of its two ends (with and without ".cn") the shorter
+// is followed by ".cn", where a name does not end, so only the longer can be a host.
+bool check_ec2_public_host(std::string_view t, std::size_t s, std::size_t e, check_result& r) {
+  if (is_host_char(before(t, s))) return false;
+  std::size_t i = dashed_address_end(t, e);
+  if (i == 0 || at(t, i) != '.') return false;
+  auto compute_end = [&](std::size_t j) -> std::size_t {
+    if (!starts_with_ci(t, j, "compute")) return 0;
+    j += 7;
+    if (starts_with_ci(t, j, "-1")) j += 2;
+    return starts_with_ci(t, j, ".amazonaws.com") ? j + 14 : 0;
+  };
+  std::size_t end = compute_end(i + 1);
+  if (end == 0) {
+    const std::size_t label = extend(t, i + 1, [](char c) { return is_alnum(c) || c == '-'; });
+    if (label == i + 1 || at(t, label) != '.') return false;
+    end = compute_end(label + 1);
+    if (end == 0) return false;
+  }
+  if (starts_with_ci(t, end, ".cn")) end += 3;
+  if (!name_ends(t, end)) return false;
+  r.from = s;
+  r.to = end;
   return true;
 }
 
@@ -337,6 +377,30 @@ pattern_def anchored(pattern_def p, std::vector<std::string> anchors, bool space
 
 }  // namespace
 
+// The end of `arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12}|aws)?:`
+// at `s` (where "arn:aws" is), or 0. Each part ends at the next colon, so there is at most
+// one end, and two anchors never share one (a prefix holds exactly five colons).
+std::size_t arn_prefix_end(std::string_view t, std::size_t s) noexcept {
+  std::size_t i = s + 7;
+  for (std::string_view partition : {"-us-gov", "-iso-b", "-iso", "-cn"}) {
+    if (t.substr(i).starts_with(partition) && at(t, i + partition.size()) == ':') {
+      i += partition.size();
+      break;
+    }
+  }
+  if (at(t, i) != ':') return 0;
+  const std::size_t service = i + 1;
+  i = extend(t, service, is_lower_alnum_or_dash);
+  if (i == service || at(t, i) != ':') return 0;
+  i = extend(t, i + 1, is_lower_alnum_or_dash);  // region
+  if (at(t, i) != ':') return 0;
+  const std::size_t account = i + 1;  // 12 digits, "aws" or nothing, then a colon
+  if (extend(t, account, is_digit) == account + 12 && at(t, account + 12) == ':')
+    return account + 13;
+  if (t.substr(account).starts_with("aws:")) return account + 4;
+  return at(t, account) == ':' ? account + 1 : 0;
+}
+
 bool anchor_byte(unsigned char c, bool spaced) noexcept {
   if (is_alnum(static_cast<char>(c)) || c == '.' || c == ':' || c == '/' || c == '-') return true;
   if (!spaced) return false;
@@ -382,9 +446,13 @@ const std::vector<pattern_def>& default_catalogue() {
         id("RESERVATION", "r"),
         id("SPOT_REQUEST", "sir"),
         id("PREFIX_LIST", "pl"),
-        anchored({"ARN", R"(arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12}|aws)?:)",
-                  0, check::arn, 5},
-                 {"arn:aws"}),
+        // Defined as arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12}|aws)?:
+        // whose match the check extends over the resource part. Vectorscan only finds the
+        // anchor and the check reads the prefix: as a regex with its start of match the
+        // pattern cost Vectorscan ~9 us per 51 KB of output holding one ARN per instance.
+        // The same is done for access keys (fixed length: the check reads the 16
+        // characters after the prefix) and EC2 public host names.
+        anchored({"ARN", "arn:aws", 0, check::arn, 5}, {"arn:aws"}),
         anchored({"BUCKET", R"(arn:aws(?:-cn|-us-gov)?:s3:::)", 0, check::s3_arn, 6}, {"arn:aws"}),
         anchored({"BUCKET", R"(s3[an]?://)", 0, check::bucket_after, 6}, {"://"}),
         anchored({"BUCKET", R"(s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?/)", 0,
@@ -394,9 +462,9 @@ const std::vector<pattern_def>& default_catalogue() {
                   check::bucket_before, 6},
                  {"amazonaws"}),
         {"ACCOUNT", R"(\d{12})", 0, check::account, 1, scanner::account},
-        anchored({"ACCESS_KEY",
-                  "(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}", 0,
-                  check::resource_id, 7},
+        // Defined as (?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}
+        anchored({"ACCESS_KEY", "AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA", 0,
+                  check::access_key, 7},
                  {"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA",
                   "AROA", "ASCA"}),
         anchored({"SECRET_KEY", R"(secret_?access_?key\\?["']?\s*[:=]\s*\\?["']?)", kCaseless,
@@ -429,10 +497,9 @@ const std::vector<pattern_def>& default_catalogue() {
         anchored({"ELASTICACHE_HOST", R"(\.cache\.amazonaws\.com(?:\.cn)?)", kCaseless,
                   check::host_suffix, 4},
                  {"amazonaws"}),
-        anchored({"EC2_HOST",
-                  R"(ec2-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.(?:[a-z0-9-]+\.)?compute(?:-1)?\.amazonaws\.com(?:\.cn)?)",
-                  kCaseless, check::host, 4},
-                 {"amazonaws"}),
+        // Defined as (caseless)
+        // ec2-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.(?:[a-z0-9-]+\.)?compute(?:-1)?\.amazonaws\.com(?:\.cn)?
+        anchored({"EC2_HOST", "ec2-", kCaseless, check::ec2_public_host, 4}, {"ec2-"}),
         // Defined as
         // ip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}(?:\.ec2\.internal|\.[a-z0-9-]+\.compute\.internal)?
         // (caseless); Vectorscan only finds the anchor and the check reads the rest. As a full
@@ -489,8 +556,19 @@ bool apply_check(check kind, std::string_view t, std::size_t s, std::size_t e, c
       char n = at(t, e);
       return !is_word(n) && !(n == '.' && is_digit(at(t, e + 1)));
     }
-    case check::arn:
-      return check_arn(t, s, e, r);
+    case check::access_key: {
+      const std::size_t end = s + 20;
+      if (end > t.size()) return false;
+      for (std::size_t i = e; i < end; ++i) {
+        if (!is_digit(t[i]) && !(t[i] >= 'A' && t[i] <= 'Z')) return false;
+      }
+      r.to = end;
+      return !is_word(before(t, s)) && before(t, s) != '-' && !is_word(at(t, end));
+    }
+    case check::arn: {
+      const std::size_t prefix_end = arn_prefix_end(t, s);
+      return prefix_end != 0 && check_arn(t, s, prefix_end, r);
+    }
     case check::s3_arn:
       return !is_word(before(t, s)) && check_bucket_at(t, e, r);
     case check::bucket_after:
@@ -501,6 +579,8 @@ bool apply_check(check kind, std::string_view t, std::size_t s, std::size_t e, c
       return !is_host_char(before(t, s)) && name_ends(t, e);
     case check::host_suffix:
       return check_host_suffix(t, s, e, r);
+    case check::ec2_public_host:
+      return check_ec2_public_host(t, s, e, r);
     case check::ec2_private_host:
       return check_ec2_private_host(t, s, e, r);
     case check::secret_value:

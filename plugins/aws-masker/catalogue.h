@@ -24,11 +24,14 @@ enum class check : uint8_t {
   ipv4,              // octets <= 255, not part of a version string, private/public split
   ipv6,              // trigger; extends over [0-9a-f:.] and validates with inet_pton
   account,           // 12 digits standing alone
-  arn,               // prefix; extends over the resource part
+  access_key,        // "AKIA"-style prefix; 16 [A-Z0-9] follow, the 20 not glued to a word
+  arn,               // "arn:aws" anchor; reads partition, service, region and account, then
+                     // extends over the resource part
   s3_arn,            // "arn:aws:s3:::" prefix; the bucket follows
   bucket_after,      // "s3://" or path-style host + "/" prefix; the bucket follows
   bucket_before,     // ".s3...amazonaws.com" of a virtual-hosted URL; the bucket is before it
   host,              // a whole AWS hostname
+  ec2_public_host,   // "ec2-" anchor; extends over ec2-A-B-C-D.[region.]compute[-1].amazonaws.com
   ec2_private_host,  // "ip-" prefix; extends over
                      // ip-A-B-C-D[.ec2.internal|.<region>.compute.internal]
   host_suffix,       // ".rds.amazonaws.com"-style suffix; the host extends to the left
@@ -107,5 +110,9 @@ std::size_t secret_run(std::string_view v) noexcept;
 
 bool apply_check(check kind, std::string_view text, std::size_t from, std::size_t to,
                  check_result& out);
+
+// The end of an ARN's prefix (through the colon after the account) when "arn:aws" is at
+// `s`, or 0: what the ARN pattern's documented regex matched (check::arn reads it).
+std::size_t arn_prefix_end(std::string_view t, std::size_t s) noexcept;
 
 }  // namespace gh::aws_masker

@@ -11,6 +11,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <span>
 #include <tuple>
 
 #include "plugins/aws-masker/catalogue.h"
@@ -367,32 +368,64 @@ TEST(JsonScan, BlockUnescapeDecodesAndMapsEveryPositionLikeTheMarksPath) {
   EXPECT_GT(used, 1000);  // the block path did run (a CPU with SSSE3 and POPCNT)
 }
 
-// EC2_PRIVATE_HOST is found by its "ip-" anchor and read by its check; it must keep what
-// the full regex (plus the host check and longest-match precedence) keeps.
-TEST(CatalogueAnchor, Ec2PrivateHostCheckKeepsWhatTheFullRegexKept) {
-  const char* full =
-      R"(ip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}(?:\.ec2\.internal|\.[a-z0-9-]+\.compute\.internal)?)";
-  auto scan = [](const char* regex, std::string_view text) {
-    hs_database_t* db = nullptr;
+// A Vectorscan database of one regex (start of match leftmost), compiled once.
+class one_regex {
+ public:
+  one_regex(const char* regex, unsigned flags) {
     hs_compile_error_t* err = nullptr;
-    EXPECT_EQ(hs_compile(regex, HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, nullptr,
-                         &db, &err),
+    EXPECT_EQ(hs_compile(regex, flags | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, nullptr, &db_, &err),
               HS_SUCCESS);
-    hs_scratch_t* scratch = nullptr;
-    hs_alloc_scratch(db, &scratch);
+    hs_alloc_scratch(db_, &scratch_);
+  }
+  ~one_regex() {
+    hs_free_scratch(scratch_);
+    hs_free_database(db_);
+  }
+  one_regex(const one_regex&) = delete;
+  one_regex& operator=(const one_regex&) = delete;
+  // Every raw match in `text`.
+  std::vector<raw_match> matches(std::string_view text) const {
     std::vector<raw_match> raw;
     hs_scan(
-        db, text.data(), static_cast<unsigned>(text.size()), 0, scratch,
+        db_, text.data(), static_cast<unsigned>(text.size()), 0, scratch_,
         [](unsigned id, unsigned long long from, unsigned long long to, unsigned, void* ctx) {
           static_cast<std::vector<raw_match>*>(ctx)->push_back(
               {id, static_cast<uint32_t>(from), static_cast<uint32_t>(to)});
           return 0;
         },
         &raw);
-    hs_free_scratch(scratch);
-    hs_free_database(db);
     return raw;
-  };
+  }
+
+ private:
+  hs_database_t* db_ = nullptr;
+  hs_scratch_t* scratch_ = nullptr;
+};
+
+std::string glue(std::mt19937& g, std::span<const char* const> parts, std::size_t max) {
+  std::string text;
+  for (std::size_t i = 0, n = g() % (max + 1); i < n; ++i) text += parts[g() % parts.size()];
+  return text;
+}
+
+// The (from, to) of the candidates `kind` accepts among `raw`.
+std::set<std::pair<std::size_t, std::size_t>> accepted_spans(std::string_view text,
+                                                             const std::vector<raw_match>& raw,
+                                                             check kind) {
+  std::set<std::pair<std::size_t, std::size_t>> out;
+  check_result r;
+  for (const raw_match& m : raw) {
+    if (apply_check(kind, text, m.from, m.to, r)) out.emplace(r.from, r.to);
+  }
+  return out;
+}
+
+// EC2_PRIVATE_HOST is found by its "ip-" anchor and read by its check; it must keep what
+// the full regex (plus the host check and longest-match precedence) keeps.
+TEST(CatalogueAnchor, Ec2PrivateHostCheckKeepsWhatTheFullRegexKept) {
+  const char* full =
+      R"(ip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}(?:\.ec2\.internal|\.[a-z0-9-]+\.compute\.internal)?)";
+  const one_regex whole(full, HS_FLAG_CASELESS), anchor("ip-", HS_FLAG_CASELESS);
   auto longest = [](std::string_view text, const std::vector<raw_match>& raw, check kind) {
     std::map<std::size_t, std::size_t> kept;  // start -> longest accepted end
     check_result r;
@@ -428,10 +461,80 @@ TEST(CatalogueAnchor, Ec2PrivateHostCheckKeepsWhatTheFullRegexKept) {
   for (int round = 0; round < 20000; ++round) {
     std::string text;
     for (std::size_t i = 0, n = g() % 14; i < n; ++i) text += parts[g() % std::size(parts)];
-    ASSERT_EQ(longest(text, scan("ip-", text), check::ec2_private_host),
-              longest(text, scan(full, text), check::host))
+    ASSERT_EQ(longest(text, anchor.matches(text), check::ec2_private_host),
+              longest(text, whole.matches(text), check::host))
         << text;
   }
+}
+
+// ARN, ACCESS_KEY and EC2_HOST are found by Vectorscan as a literal anchor and read by
+// their checks; each must accept exactly what its documented regex with the former check
+// accepted (the ARN's prefix end, which its check then extends, is compared directly).
+TEST(CatalogueAnchor, ArnPrefixIsWhatTheDocumentedRegexMatched) {
+  const one_regex full(
+      R"(arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12}|aws)?:)", 0);
+  static const char* const parts[] = {
+      "arn:aws", "arn:aws:", "arn:aws:iam::123456789012:", "arn:aws:ec2:us-east-1:123456789012:",
+      "arn:aws:s3:::", "arn:aws-cn:iam::aws:", "Arn:aws", "-cn", "-us-gov", "-iso", "-iso-b", "-isox", "-us", ":",
+      "::", ":::", "s3", "iam", "ec2", "us-east-1", "123456789012", "12345678901", "1234567890123",
+      "aws", "aw", "awsx", "role/x", "A", "-", "x", "0", "_", " "};
+  std::mt19937 g(23);
+  std::size_t found = 0;
+  for (int round = 0; round < 30000; ++round) {
+    const std::string text = glue(g, parts, 12);
+    std::map<std::size_t, std::size_t> expected;  // start -> prefix end
+    for (const raw_match& m : full.matches(text)) {
+      ASSERT_FALSE(expected.contains(m.from)) << text;  // one end per start
+      expected[m.from] = m.to;
+    }
+    found += expected.size();
+    for (std::size_t s = text.find("arn:aws"); s != std::string::npos;
+         s = text.find("arn:aws", s + 1)) {
+      const auto it = expected.find(s);
+      ASSERT_EQ(arn_prefix_end(text, s), it == expected.end() ? 0 : it->second) << text;
+    }
+  }
+  EXPECT_GT(found, 500u);
+}
+
+TEST(CatalogueAnchor, AccessKeyCheckAcceptsWhatTheDocumentedRegexAccepted) {
+  const one_regex full(
+      "(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}", 0);
+  const one_regex anchor("AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA", 0);
+  static const char* const parts[] = {"AKIA", "ASIA", "AROA", "AKIB", "ABCDEFGHIJKLMNOP",
+                                      "0123456789", "ABCDEFG", "A", "Z", "9", "a", "_", "-", " ",
+                                      "AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE1"};
+  std::mt19937 g(29);
+  std::size_t found = 0;
+  for (int round = 0; round < 30000; ++round) {
+    const std::string text = glue(g, parts, 10);
+    const auto expected = accepted_spans(text, full.matches(text), check::resource_id);
+    found += expected.size();
+    ASSERT_EQ(accepted_spans(text, anchor.matches(text), check::access_key), expected)
+        << text;
+  }
+  EXPECT_GT(found, 500u);
+}
+
+TEST(CatalogueAnchor, Ec2PublicHostCheckAcceptsWhatTheDocumentedRegexAccepted) {
+  const one_regex full(
+      R"(ec2-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.(?:[a-z0-9-]+\.)?compute(?:-1)?\.amazonaws\.com(?:\.cn)?)",
+      HS_FLAG_CASELESS);
+  const one_regex anchor("ec2-", HS_FLAG_CASELESS);
+  static const char* const parts[] = {
+      "ec2-", "EC2-", "ec2-54-1-2-3", "ec2-54-1-2-3.", "ec2-1-22-255-9.compute-1.amazonaws.com", "1", "12", "123", "1234", "-", ".", "compute", "Compute",
+      "compute-1", "-1", "compute-2", "-2", ".amazonaws.com", ".AmazonAWS.COM", ".cn", ".CN", "us-west-2",
+      ".compute-1.amazonaws.com", ".us-west-2.compute.amazonaws.com", "x", "_", " ", "/"};
+  std::mt19937 g(31);
+  std::size_t found = 0;
+  for (int round = 0; round < 100000; ++round) {
+    const std::string text = glue(g, parts, 12);
+    const auto expected = accepted_spans(text, full.matches(text), check::host);
+    found += expected.size();
+    ASSERT_EQ(accepted_spans(text, anchor.matches(text), check::ec2_public_host), expected)
+        << text;
+  }
+  EXPECT_GT(found, 500u);
 }
 
 // The catalogue's Vectorscan patterns are scanned only around their anchors (mask_engine):
