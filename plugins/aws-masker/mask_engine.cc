@@ -66,9 +66,15 @@ int on_match(unsigned id, unsigned long long from, unsigned long long to, unsign
   return 0;
 }
 
+struct anchor_sink {
+  std::vector<anchor_hit>* hits;
+  std::size_t most;  // more hits than this: stop (the whole text is scanned instead)
+};
+
 int on_anchor(unsigned id, unsigned long long, unsigned long long to, unsigned, void* ctx) {
-  static_cast<std::vector<anchor_hit>*>(ctx)->push_back({static_cast<uint32_t>(to), id});
-  return 0;
+  auto* sink = static_cast<anchor_sink*>(ctx);
+  sink->hits->push_back({static_cast<uint32_t>(to), id});
+  return sink->hits->size() > sink->most ? 1 : 0;
 }
 
 // anchor_byte() as a table: bit 0 plain, bit 1 spaced.
@@ -292,7 +298,13 @@ void mask_engine::vectorscan_matches(std::string_view text, std::vector<raw_matc
   if (whole || anchors_db_ == nullptr) return scan(db_, 0, n);
   auto& hits = tls.hits;
   hits.clear();
-  hs_scan(anchors_db_, text.data(), n, 0, tls.scratch, on_anchor, &hits);
+  // Past one anchor per 512 bytes (plus 64) the whole text is scanned instead: that keeps
+  // the hits few whatever the text, and such text nearly always has the windows too dense
+  // to scan one by one (below).
+  anchor_sink sink{&hits, n / 512 + 64};
+  if (hs_scan(anchors_db_, text.data(), n, 0, tls.scratch, on_anchor, &sink) ==
+      HS_SCAN_TERMINATED)
+    return scan(db_, 0, n);
   if (hits.empty()) return;
   if (!std::is_sorted(hits.begin(), hits.end(),
                       [](const anchor_hit& a, const anchor_hit& b) { return a.end < b.end; }))

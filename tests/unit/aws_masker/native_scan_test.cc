@@ -576,6 +576,26 @@ TEST(AnchoredScan, FindsExactlyWhatTheWholeTextScanFinds) {
     ASSERT_EQ(sorted(anchored), sorted(whole)) << text;
   }
   EXPECT_GT(found, 5000u);  // the corpus does hold the patterns' matches
+  // Long texts, from anchors a few KB apart (windows scanned one by one or joined) to
+  // anchors dense enough that the whole text is scanned instead.
+  const std::string filler = std::string(250, 'x') + ", ";
+  for (unsigned every : {1u, 2u, 8u, 30u, 120u}) {
+    for (int round = 0; round < 20; ++round) {
+      std::string text;
+      for (std::size_t i = 0, n = 200 + g() % 3000; i < n; ++i) {
+        if (g() % every != 0) {
+          text += filler;
+          continue;
+        }
+        const char* p = parts[g() % std::size(parts)];
+        text.append(p, *p == '\0' ? 1 : std::strlen(p));
+      }
+      std::vector<raw_match> anchored, whole;
+      engine.vectorscan_matches(text, anchored);
+      engine.vectorscan_matches(text, whole, true);
+      ASSERT_EQ(sorted(anchored), sorted(whole)) << "one part in " << every;
+    }
+  }
 }
 
 }  // namespace
