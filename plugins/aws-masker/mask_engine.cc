@@ -298,10 +298,11 @@ void mask_engine::vectorscan_matches(std::string_view text, std::vector<raw_matc
   if (whole || anchors_db_ == nullptr) return scan(db_, 0, n);
   auto& hits = tls.hits;
   hits.clear();
-  // Past one anchor per 512 bytes (plus 64) the whole text is scanned instead: that keeps
-  // the hits few whatever the text, and such text nearly always has the windows too dense
-  // to scan one by one (below).
-  anchor_sink sink{&hits, n / 512 + 64};
+  // Past one anchor per 1 KB (plus 16) the anchor scan stops and the whole text is
+  // scanned instead: such text nearly always has more windows than is worth scanning one
+  // by one (below), stopping early saves the rest of the anchor scan, and the hits kept
+  // stay few whatever the text.
+  anchor_sink sink{&hits, n / 1024 + 16};
   if (hs_scan(anchors_db_, text.data(), n, 0, tls.scratch, on_anchor, &sink) ==
       HS_SCAN_TERMINATED)
     return scan(db_, 0, n);
