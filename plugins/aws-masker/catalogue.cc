@@ -480,9 +480,9 @@ const std::vector<pattern_def>& default_catalogue() {
                  {"keyid", "key_id"}, true),
         {"PUBLIC_IP", R"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})", 0, check::ipv4, 2, scanner::ipv4},
         {"IPV6", R"(::|[0-9a-f]{1,4}:[0-9a-f]{0,4}:)", kCaseless, check::ipv6, 2, scanner::ipv6},
-        anchored({"RDS_HOST", R"(\.rds\.amazonaws\.com(?:\.cn)?)", kCaseless, check::host_suffix,
-                  4},
-                 {"amazonaws"}),
+        anchored(
+            {"RDS_HOST", R"(\.rds\.amazonaws\.com(?:\.cn)?)", kCaseless, check::host_suffix, 4},
+            {"amazonaws"}),
         anchored({"ELB_HOST", R"(\.elb\.(?:[a-z0-9-]+\.)?amazonaws\.com(?:\.cn)?)", kCaseless,
                   check::host_suffix, 4},
                  {"amazonaws"}),
@@ -491,9 +491,9 @@ const std::vector<pattern_def>& default_catalogue() {
                  {"amazonaws"}),
         anchored({"CLOUDFRONT_HOST", R"(\.cloudfront\.net)", kCaseless, check::host_suffix, 4},
                  {"cloudfront"}),
-        anchored({"EKS_HOST", R"(\.eks\.amazonaws\.com(?:\.cn)?)", kCaseless, check::host_suffix,
-                  4},
-                 {"amazonaws"}),
+        anchored(
+            {"EKS_HOST", R"(\.eks\.amazonaws\.com(?:\.cn)?)", kCaseless, check::host_suffix, 4},
+            {"amazonaws"}),
         anchored({"ELASTICACHE_HOST", R"(\.cache\.amazonaws\.com(?:\.cn)?)", kCaseless,
                   check::host_suffix, 4},
                  {"amazonaws"}),
@@ -507,8 +507,7 @@ const std::vector<pattern_def>& default_catalogue() {
         // digit of the last group reported an end, each with its start of match). Even the
         // bare anchor, a short caseless literal, cost about 1 of Vectorscan's ~7 us per
         // 43 KB, so the native scanner finds it at the dashes it visits anyway.
-        {"EC2_PRIVATE_HOST", R"(ip-)", kCaseless, check::ec2_private_host, 4,
-         scanner::ip_anchor},
+        {"EC2_PRIVATE_HOST", R"(ip-)", kCaseless, check::ec2_private_host, 4, scanner::ip_anchor},
         anchored({"ECR", R"(\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?)", kCaseless,
                   check::path_tail, 4},
                  {"amazonaws"}),

@@ -303,14 +303,12 @@ void mask_engine::vectorscan_matches(std::string_view text, std::vector<raw_matc
   // by one (below), stopping early saves the rest of the anchor scan, and the hits kept
   // stay few whatever the text.
   anchor_sink sink{&hits, n / 1024 + 16};
-  if (hs_scan(anchors_db_, text.data(), n, 0, tls.scratch, on_anchor, &sink) ==
-      HS_SCAN_TERMINATED)
+  if (hs_scan(anchors_db_, text.data(), n, 0, tls.scratch, on_anchor, &sink) == HS_SCAN_TERMINATED)
     return scan(db_, 0, n);
   if (hits.empty()) return;
-  if (!std::is_sorted(hits.begin(), hits.end(),
-                      [](const anchor_hit& a, const anchor_hit& b) { return a.end < b.end; }))
-    std::sort(hits.begin(), hits.end(),
-              [](const anchor_hit& a, const anchor_hit& b) { return a.end < b.end; });
+  const auto by_end = [](const anchor_hit& x, const anchor_hit& y) { return x.end < y.end; };
+  if (!std::is_sorted(hits.begin(), hits.end(), by_end))
+    std::sort(hits.begin(), hits.end(), by_end);
   // The run of anchor bytes around each anchor (plain or spaced, as its pattern's matches
   // are). A plain run inside a spaced one is the spaced one's part; hits in a run already
   // built are skipped, so each byte is read a bounded number of times.

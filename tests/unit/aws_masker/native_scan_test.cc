@@ -473,11 +473,39 @@ TEST(CatalogueAnchor, Ec2PrivateHostCheckKeepsWhatTheFullRegexKept) {
 TEST(CatalogueAnchor, ArnPrefixIsWhatTheDocumentedRegexMatched) {
   const one_regex full(
       R"(arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12}|aws)?:)", 0);
-  static const char* const parts[] = {
-      "arn:aws", "arn:aws:", "arn:aws:iam::123456789012:", "arn:aws:ec2:us-east-1:123456789012:",
-      "arn:aws:s3:::", "arn:aws-cn:iam::aws:", "Arn:aws", "-cn", "-us-gov", "-iso", "-iso-b", "-isox", "-us", ":",
-      "::", ":::", "s3", "iam", "ec2", "us-east-1", "123456789012", "12345678901", "1234567890123",
-      "aws", "aw", "awsx", "role/x", "A", "-", "x", "0", "_", " "};
+  static const char* const parts[] = {"arn:aws",
+                                      "arn:aws:",
+                                      "arn:aws:iam::123456789012:",
+                                      "arn:aws:ec2:us-east-1:123456789012:",
+                                      "arn:aws:s3:::",
+                                      "arn:aws-cn:iam::aws:",
+                                      "Arn:aws",
+                                      "-cn",
+                                      "-us-gov",
+                                      "-iso",
+                                      "-iso-b",
+                                      "-isox",
+                                      "-us",
+                                      ":",
+                                      "::",
+                                      ":::",
+                                      "s3",
+                                      "iam",
+                                      "ec2",
+                                      "us-east-1",
+                                      "123456789012",
+                                      "12345678901",
+                                      "1234567890123",
+                                      "aws",
+                                      "aw",
+                                      "awsx",
+                                      "role/x",
+                                      "A",
+                                      "-",
+                                      "x",
+                                      "0",
+                                      "_",
+                                      " "};
   std::mt19937 g(23);
   std::size_t found = 0;
   for (int round = 0; round < 30000; ++round) {
@@ -501,17 +529,29 @@ TEST(CatalogueAnchor, AccessKeyCheckAcceptsWhatTheDocumentedRegexAccepted) {
   const one_regex full(
       "(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}", 0);
   const one_regex anchor("AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA", 0);
-  static const char* const parts[] = {"AKIA", "ASIA", "AROA", "AKIB", "ABCDEFGHIJKLMNOP",
-                                      "0123456789", "ABCDEFG", "A", "Z", "9", "a", "_", "-", " ",
-                                      "AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE1"};
+  static const char* const parts[] = {"AKIA",
+                                      "ASIA",
+                                      "AROA",
+                                      "AKIB",
+                                      "ABCDEFGHIJKLMNOP",
+                                      "0123456789",
+                                      "ABCDEFG",
+                                      "A",
+                                      "Z",
+                                      "9",
+                                      "a",
+                                      "_",
+                                      "-",
+                                      " ",
+                                      "AKIAIOSFODNN7EXAMPLE",
+                                      "AKIAIOSFODNN7EXAMPLE1"};
   std::mt19937 g(29);
   std::size_t found = 0;
   for (int round = 0; round < 30000; ++round) {
     const std::string text = glue(g, parts, 10);
     const auto expected = accepted_spans(text, full.matches(text), check::resource_id);
     found += expected.size();
-    ASSERT_EQ(accepted_spans(text, anchor.matches(text), check::access_key), expected)
-        << text;
+    ASSERT_EQ(accepted_spans(text, anchor.matches(text), check::access_key), expected) << text;
   }
   EXPECT_GT(found, 500u);
 }
@@ -521,18 +561,41 @@ TEST(CatalogueAnchor, Ec2PublicHostCheckAcceptsWhatTheDocumentedRegexAccepted) {
       R"(ec2-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.(?:[a-z0-9-]+\.)?compute(?:-1)?\.amazonaws\.com(?:\.cn)?)",
       HS_FLAG_CASELESS);
   const one_regex anchor("ec2-", HS_FLAG_CASELESS);
-  static const char* const parts[] = {
-      "ec2-", "EC2-", "ec2-54-1-2-3", "ec2-54-1-2-3.", "ec2-1-22-255-9.compute-1.amazonaws.com", "1", "12", "123", "1234", "-", ".", "compute", "Compute",
-      "compute-1", "-1", "compute-2", "-2", ".amazonaws.com", ".AmazonAWS.COM", ".cn", ".CN", "us-west-2",
-      ".compute-1.amazonaws.com", ".us-west-2.compute.amazonaws.com", "x", "_", " ", "/"};
+  static const char* const parts[] = {"ec2-",
+                                      "EC2-",
+                                      "ec2-54-1-2-3",
+                                      "ec2-54-1-2-3.",
+                                      "ec2-1-22-255-9.compute-1.amazonaws.com",
+                                      "1",
+                                      "12",
+                                      "123",
+                                      "1234",
+                                      "-",
+                                      ".",
+                                      "compute",
+                                      "Compute",
+                                      "compute-1",
+                                      "-1",
+                                      "compute-2",
+                                      "-2",
+                                      ".amazonaws.com",
+                                      ".AmazonAWS.COM",
+                                      ".cn",
+                                      ".CN",
+                                      "us-west-2",
+                                      ".compute-1.amazonaws.com",
+                                      ".us-west-2.compute.amazonaws.com",
+                                      "x",
+                                      "_",
+                                      " ",
+                                      "/"};
   std::mt19937 g(31);
   std::size_t found = 0;
   for (int round = 0; round < 100000; ++round) {
     const std::string text = glue(g, parts, 12);
     const auto expected = accepted_spans(text, full.matches(text), check::host);
     found += expected.size();
-    ASSERT_EQ(accepted_spans(text, anchor.matches(text), check::ec2_public_host), expected)
-        << text;
+    ASSERT_EQ(accepted_spans(text, anchor.matches(text), check::ec2_public_host), expected) << text;
   }
   EXPECT_GT(found, 500u);
 }
@@ -541,19 +604,102 @@ TEST(CatalogueAnchor, Ec2PublicHostCheckAcceptsWhatTheDocumentedRegexAccepted) {
 // that must find exactly what a scan of the whole text finds, whatever surrounds the
 // anchors, on text made of the patterns' own pieces and of the bytes that end a run.
 TEST(AnchoredScan, FindsExactlyWhatTheWholeTextScanFinds) {
-  static const char* parts[] = {
-      "arn:aws:", "arn:aws-cn:", "arn:aws-us-gov:", "arn:aws:s3:::", "arn", ":aws", "iam", "s3",
-      "lambda:", ":", "::", "123456789012", "aws:", "role/x", "s3://", "s3a://", "s3n://",
-      "https://sqs.", "http://", ".amazonaws.com", ".AmazonAWS.com", ".amazonaws.com.cn", "/",
-      ".s3", "s3.", "s3-", "us-east-1", ".rds", ".elb", ".execute-api.", "abcdefghij", "a1b2c3d4e5",
-      ".cloudfront.net", ".CloudFront.NET", "d111111abcdef8", ".eks", ".cache", "ec2-1-2-3-4",
-      "ec2-54-12-1-200", ".compute-1", ".compute", ".dkr.ecr.", "/aws/", "lambda", "my-fn",
-      "AKIA", "ASIA", "AROA", "ABCDEFGHIJKLMNOP", "0123456789", "AKIAIOSFODNN7EXAMPLE", "aws_secret_access_key", "SecretAccessKey", "session_token",
-      "SessionToken", "security-token", "kms_key_id", "KeyId", "secret",
-      "Secret", "_", "access", "Access", "key", "KEY", "Id", "kms", "id", "token", "Token",
-      "session", "security", "\\", "\"", "'", " ", "  ", "\t", "\n", "\r", "\v", "=", ",", "{",
-      "}", "[", ";", "FwoGZXIvYXdz", "IQoJb3JpZ2lu", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-      "-", ".", "x", "Z", "\xc3\xa9", std::string_view("\0", 1).data()};
+  static const char* parts[] = {"arn:aws:",
+                                "arn:aws-cn:",
+                                "arn:aws-us-gov:",
+                                "arn:aws:s3:::",
+                                "arn",
+                                ":aws",
+                                "iam",
+                                "s3",
+                                "lambda:",
+                                ":",
+                                "::",
+                                "123456789012",
+                                "aws:",
+                                "role/x",
+                                "s3://",
+                                "s3a://",
+                                "s3n://",
+                                "https://sqs.",
+                                "http://",
+                                ".amazonaws.com",
+                                ".AmazonAWS.com",
+                                ".amazonaws.com.cn",
+                                "/",
+                                ".s3",
+                                "s3.",
+                                "s3-",
+                                "us-east-1",
+                                ".rds",
+                                ".elb",
+                                ".execute-api.",
+                                "abcdefghij",
+                                "a1b2c3d4e5",
+                                ".cloudfront.net",
+                                ".CloudFront.NET",
+                                "d111111abcdef8",
+                                ".eks",
+                                ".cache",
+                                "ec2-1-2-3-4",
+                                "ec2-54-12-1-200",
+                                ".compute-1",
+                                ".compute",
+                                ".dkr.ecr.",
+                                "/aws/",
+                                "lambda",
+                                "my-fn",
+                                "AKIA",
+                                "ASIA",
+                                "AROA",
+                                "ABCDEFGHIJKLMNOP",
+                                "0123456789",
+                                "AKIAIOSFODNN7EXAMPLE",
+                                "aws_secret_access_key",
+                                "SecretAccessKey",
+                                "session_token",
+                                "SessionToken",
+                                "security-token",
+                                "kms_key_id",
+                                "KeyId",
+                                "secret",
+                                "Secret",
+                                "_",
+                                "access",
+                                "Access",
+                                "key",
+                                "KEY",
+                                "Id",
+                                "kms",
+                                "id",
+                                "token",
+                                "Token",
+                                "session",
+                                "security",
+                                "\\",
+                                "\"",
+                                "'",
+                                " ",
+                                "  ",
+                                "\t",
+                                "\n",
+                                "\r",
+                                "\v",
+                                "=",
+                                ",",
+                                "{",
+                                "}",
+                                "[",
+                                ";",
+                                "FwoGZXIvYXdz",
+                                "IQoJb3JpZ2lu",
+                                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                                "-",
+                                ".",
+                                "x",
+                                "Z",
+                                "\xc3\xa9",
+                                std::string_view("\0", 1).data()};
   mask_engine engine{engine_options{}};
   std::mt19937 g(17);
   auto sorted = [](std::vector<raw_match> v) {
