@@ -79,8 +79,8 @@ struct pattern_def {
   // scanner::vectorscan: literals one of which every match holds, found first (in the
   // pattern's case mode) so that Vectorscan only reads the text around them (mask_engine).
   std::vector<std::string> anchors;
-  // A match may hold quotes, a backslash, `=` or white space (the key-name patterns);
-  // otherwise it holds only [0-9A-Za-z.:/-] (see anchor_byte).
+  // A match may hold `_`, quotes, a backslash, `=` or white space (the key-name
+  // patterns); otherwise it holds only [0-9A-Za-z.:/-] (see anchor_byte).
   bool spaced = false;
 };
 
