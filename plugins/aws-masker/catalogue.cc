@@ -21,6 +21,7 @@ bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 bool is_hex(char c) noexcept {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
+bool is_alnum_or_dash(char c) noexcept { return is_alnum(c) || c == '-'; }
 bool is_host_char(char c) noexcept { return is_alnum(c) || c == '-' || c == '.' || c == '_'; }
 bool is_bucket_char(char c) noexcept {
   return is_digit(c) || (c >= 'a' && c <= 'z') || c == '-' || c == '.';
@@ -31,6 +32,11 @@ bool is_path_char(char c) noexcept { return is_alnum(c) || std::strchr("_./#-", 
 
 char at(std::string_view t, std::size_t i) noexcept { return i < t.size() ? t[i] : '\0'; }
 char before(std::string_view t, std::size_t i) noexcept { return i > 0 ? t[i - 1] : '\0'; }
+
+// [s, e) is a whole word: not glued to word characters, nor after a dash (a dashed name).
+bool stands_alone(std::string_view t, std::size_t s, std::size_t e) noexcept {
+  return !is_word(before(t, s)) && before(t, s) != '-' && !is_word(at(t, e));
+}
 
 // A name (host, bucket) ends here when the next byte does not continue it; a dot
 // followed by a name character continues it, a dot ending a sentence does not.
@@ -249,7 +255,7 @@ bool check_ec2_private_host(std::string_view t, std::size_t s, std::size_t e, ch
   if (starts_with_ci(t, i, ".ec2.internal")) {
     suffix = i + 13;
   } else if (at(t, i) == '.') {
-    const std::size_t region = extend(t, i + 1, [](char c) { return is_alnum(c) || c == '-'; });
+    const std::size_t region = extend(t, i + 1, is_alnum_or_dash);
     if (region > i + 1 && starts_with_ci(t, region, ".compute.internal")) suffix = region + 17;
   }
   if (suffix != 0 && name_ends(t, suffix)) {
@@ -280,7 +286,7 @@ bool check_ec2_public_host(std::string_view t, std::size_t s, std::size_t e, che
   };
   std::size_t end = compute_end(i + 1);
   if (end == 0) {
-    const std::size_t label = extend(t, i + 1, [](char c) { return is_alnum(c) || c == '-'; });
+    const std::size_t label = extend(t, i + 1, is_alnum_or_dash);
     if (label == i + 1 || at(t, label) != '.') return false;
     end = compute_end(label + 1);
     if (end == 0) return false;
@@ -331,7 +337,7 @@ bool check_secret_run(std::string_view t, std::size_t v, check_result& r) {
 }
 
 bool check_kms(std::string_view t, std::size_t v, check_result& r) {
-  std::size_t e = extend(t, v, [](char c) { return is_alnum(c) || c == '-'; });
+  std::size_t e = extend(t, v, is_alnum_or_dash);
   std::string_view val = t.substr(v, e - v);
   bool mrk = val.size() == 36 && val.starts_with("mrk-");
   if (!is_uuid(val) && !mrk) return false;
@@ -536,7 +542,7 @@ bool apply_check(check kind, std::string_view t, std::size_t s, std::size_t e, c
     case check::none:
       return e > s;
     case check::resource_id:
-      return !is_word(before(t, s)) && before(t, s) != '-' && !is_word(at(t, e));
+      return stands_alone(t, s, e);
     case check::ipv4:
       return check_ipv4(t, s, e, r);
     case check::ipv6:
@@ -562,7 +568,7 @@ bool apply_check(check kind, std::string_view t, std::size_t s, std::size_t e, c
         if (!is_digit(t[i]) && !(t[i] >= 'A' && t[i] <= 'Z')) return false;
       }
       r.to = end;
-      return !is_word(before(t, s)) && before(t, s) != '-' && !is_word(at(t, end));
+      return stands_alone(t, s, end);
     }
     case check::arn: {
       const std::size_t prefix_end = arn_prefix_end(t, s);

@@ -322,7 +322,6 @@ void mask_engine::vectorscan_matches(std::string_view text, std::vector<raw_matc
   const std::size_t most_windows = n / 2048;
   uint32_t plain_end = 0, spaced_end = 0;
   for (const anchor_hit& h : hits) {
-    if (windows.size() > most_windows) return scan(db_, 0, n);
     const uint32_t at = h.end - 1;
     const uint8_t kind = anchor_spaced_[h.id] != 0 ? 2 : 1;
     if (at < spaced_end || (kind == 1 && at < plain_end)) continue;
@@ -330,11 +329,11 @@ void mask_engine::vectorscan_matches(std::string_view text, std::vector<raw_matc
     while (begin > 0 && (kAnchorBytes[b[begin - 1]] & kind) != 0) --begin;
     while (end < n && (kAnchorBytes[b[end]] & kind) != 0) ++end;
     windows.push_back({begin, end});
+    if (windows.size() > most_windows) return scan(db_, 0, n);
     (kind == 2 ? spaced_end : plain_end) = end;
   }
   // Windows closer than 1 KB are scanned as one: a run of text from a window's start to a
   // window's end holds no match but the windows' own.
-  if (windows.size() > most_windows) return scan(db_, 0, n);
   constexpr uint32_t kJoinGap = 1024;
   std::sort(windows.begin(), windows.end(),
             [](const window& a, const window& b) { return a.begin < b.begin; });

@@ -420,6 +420,26 @@ std::set<std::pair<std::size_t, std::size_t>> accepted_spans(std::string_view te
   return out;
 }
 
+// On `rounds` random texts of up to `max_parts` of `parts`: the spans `anchor_check`
+// accepts among `anchor`'s matches are those `regex_check` accepted among the documented
+// `regex`'s. Returns how many spans the regex side accepted in all.
+std::size_t compare_anchor_with_regex(const one_regex& regex, check regex_check,
+                                      const one_regex& anchor, check anchor_check,
+                                      std::span<const char* const> parts, std::size_t max_parts,
+                                      int rounds, uint32_t seed) {
+  std::mt19937 g(seed);
+  std::size_t found = 0;
+  for (int round = 0; round < rounds; ++round) {
+    const std::string text = glue(g, parts, max_parts);
+    const auto expected = accepted_spans(text, regex.matches(text), regex_check);
+    found += expected.size();
+    const auto got = accepted_spans(text, anchor.matches(text), anchor_check);
+    EXPECT_EQ(got, expected) << text;
+    if (got != expected) break;
+  }
+  return found;
+}
+
 // EC2_PRIVATE_HOST is found by its "ip-" anchor and read by its check; it must keep what
 // the full regex (plus the host check and longest-match precedence) keeps.
 TEST(CatalogueAnchor, Ec2PrivateHostCheckKeepsWhatTheFullRegexKept) {
@@ -545,15 +565,9 @@ TEST(CatalogueAnchor, AccessKeyCheckAcceptsWhatTheDocumentedRegexAccepted) {
                                       " ",
                                       "AKIAIOSFODNN7EXAMPLE",
                                       "AKIAIOSFODNN7EXAMPLE1"};
-  std::mt19937 g(29);
-  std::size_t found = 0;
-  for (int round = 0; round < 30000; ++round) {
-    const std::string text = glue(g, parts, 10);
-    const auto expected = accepted_spans(text, full.matches(text), check::resource_id);
-    found += expected.size();
-    ASSERT_EQ(accepted_spans(text, anchor.matches(text), check::access_key), expected) << text;
-  }
-  EXPECT_GT(found, 500u);
+  EXPECT_GT(compare_anchor_with_regex(full, check::resource_id, anchor, check::access_key, parts,
+                                      10, 30000, 29),
+            500u);
 }
 
 TEST(CatalogueAnchor, Ec2PublicHostCheckAcceptsWhatTheDocumentedRegexAccepted) {
@@ -589,15 +603,9 @@ TEST(CatalogueAnchor, Ec2PublicHostCheckAcceptsWhatTheDocumentedRegexAccepted) {
                                       "_",
                                       " ",
                                       "/"};
-  std::mt19937 g(31);
-  std::size_t found = 0;
-  for (int round = 0; round < 100000; ++round) {
-    const std::string text = glue(g, parts, 12);
-    const auto expected = accepted_spans(text, full.matches(text), check::host);
-    found += expected.size();
-    ASSERT_EQ(accepted_spans(text, anchor.matches(text), check::ec2_public_host), expected) << text;
-  }
-  EXPECT_GT(found, 500u);
+  EXPECT_GT(compare_anchor_with_regex(full, check::host, anchor, check::ec2_public_host, parts, 12,
+                                      100000, 31),
+            500u);
 }
 
 // The catalogue's Vectorscan patterns are scanned only around their anchors (mask_engine):
@@ -702,24 +710,31 @@ TEST(AnchoredScan, FindsExactlyWhatTheWholeTextScanFinds) {
                                 std::string_view("\0", 1).data()};
   mask_engine engine{engine_options{}};
   std::mt19937 g(17);
-  auto sorted = [](std::vector<raw_match> v) {
-    std::vector<std::tuple<unsigned, uint32_t, uint32_t>> t;
-    for (const raw_match& m : v) t.emplace_back(m.id, m.from, m.to);
-    std::sort(t.begin(), t.end());
-    return t;
+  auto add_part = [&](std::string& text) {
+    const char* p = parts[g() % std::size(parts)];
+    text.append(p, *p == '\0' ? 1 : std::strlen(p));
+  };
+  // The raw matches (id, from, to) in position order, found around anchors and over the
+  // whole text.
+  using sorted_matches = std::vector<std::tuple<unsigned, uint32_t, uint32_t>>;
+  auto both_scans = [&](const std::string& text) {
+    std::pair<sorted_matches, sorted_matches> r;
+    for (bool whole : {false, true}) {
+      std::vector<raw_match> raw;
+      engine.vectorscan_matches(text, raw, whole);
+      sorted_matches& t = whole ? r.second : r.first;
+      for (const raw_match& m : raw) t.emplace_back(m.id, m.from, m.to);
+      std::sort(t.begin(), t.end());
+    }
+    return r;
   };
   std::size_t found = 0;
   for (int round = 0; round < 20000; ++round) {
     std::string text;
-    for (std::size_t i = 0, n = 1 + g() % 40; i < n; ++i) {
-      const char* p = parts[g() % std::size(parts)];
-      text.append(p, *p == '\0' ? 1 : std::strlen(p));
-    }
-    std::vector<raw_match> anchored, whole;
-    engine.vectorscan_matches(text, anchored);
-    engine.vectorscan_matches(text, whole, true);
+    for (std::size_t i = 0, n = 1 + g() % 40; i < n; ++i) add_part(text);
+    const auto [anchored, whole] = both_scans(text);
     found += whole.size();
-    ASSERT_EQ(sorted(anchored), sorted(whole)) << text;
+    ASSERT_EQ(anchored, whole) << text;
   }
   EXPECT_GT(found, 5000u);  // the corpus does hold the patterns' matches
   // Long texts, from anchors a few KB apart (windows scanned one by one or joined) to
@@ -729,17 +744,13 @@ TEST(AnchoredScan, FindsExactlyWhatTheWholeTextScanFinds) {
     for (int round = 0; round < 20; ++round) {
       std::string text;
       for (std::size_t i = 0, n = 200 + g() % 3000; i < n; ++i) {
-        if (g() % every != 0) {
+        if (g() % every != 0)
           text += filler;
-          continue;
-        }
-        const char* p = parts[g() % std::size(parts)];
-        text.append(p, *p == '\0' ? 1 : std::strlen(p));
+        else
+          add_part(text);
       }
-      std::vector<raw_match> anchored, whole;
-      engine.vectorscan_matches(text, anchored);
-      engine.vectorscan_matches(text, whole, true);
-      ASSERT_EQ(sorted(anchored), sorted(whole)) << "one part in " << every;
+      const auto [anchored, whole] = both_scans(text);
+      ASSERT_EQ(anchored, whole) << "one part in " << every;
     }
   }
 }
