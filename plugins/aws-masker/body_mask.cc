@@ -151,9 +151,17 @@ bool walk(std::string_view t, const mask_engine& engine, std::vector<string_item
 
 }  // namespace
 
-bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, std::string& out,
-               mask_stats* stats, json_scan scan) {
-  if (in.size() >= UINT32_MAX) return false;
+namespace {
+
+enum class json_outcome { malformed, unchanged, masked };
+
+// mask_json, and with `copy_unchanged` false, a text with nothing to mask is not copied
+// (`unchanged`, `out` left as it was).
+json_outcome mask_json_into(const mask_engine& engine, std::string_view in, mask_map& map,
+                            std::string& out, mask_stats* stats, json_scan scan,
+                            bool copy_unchanged) {
+  constexpr auto malformed = json_outcome::malformed;
+  if (in.size() >= UINT32_MAX) return malformed;
   // Per-thread buffers: a request on a worker reuses the previous request's capacity.
   // Fields of one width: a brace-initialised pending was assembled on the stack with 16-,
   // 2- and 1-byte stores and copied with a 4-byte load across the last two, which stalled
@@ -178,8 +186,7 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
   };
   thread_local buffers b;
   b.items.clear();
-  if (!walk(in, engine, b.items)) return false;
-  out.reserve(out.size() + in.size() + in.size() / 8);
+  if (!walk(in, engine, b.items)) return malformed;
   // Every match first, tokens after: a malformed escape must not leave tokens issued.
   b.todo.clear();
   b.values.clear();
@@ -251,25 +258,29 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
     if (it.skip || it.end == it.begin) continue;
     outcome o = scan_item(it, in_place_ok && scan == json_scan::in_place);
     if (o == outcome::decode) o = scan_item(it, false);
-    if (o == outcome::malformed) return false;
+    if (o == outcome::malformed) return malformed;
   }
-  map.reserve(map.size() + b.todo.size());
-  // The map's slot of each engine type, looked up on first use in this body.
-  constexpr uint32_t kNoSlot = UINT32_MAX;
-  thread_local std::vector<uint32_t> slot_of;
-  slot_of.assign(engine.type_names().size(), kNoSlot);
-  std::size_t pos = 0;  // copied up to here
-  const std::string_view values = b.values;
-  for (const pending& p : b.todo) {
-    out.append(in.data() + pos, p.raw_begin - pos);
-    uint32_t& slot = slot_of[p.type];
-    if (slot == kNoSlot) slot = map.slot_of_type(engine.type_names()[p.type]);
-    map.append_token(
-        slot, (p.decoded ? values : in).substr(p.value_begin, p.value_end - p.value_begin), out);
-    if (stats != nullptr) stats->add(static_cast<uint16_t>(p.type));
-    pos = p.raw_end;
+  const bool masked = !b.todo.empty();
+  if (masked || copy_unchanged) {
+    out.reserve(out.size() + in.size() + in.size() / 8);
+    map.reserve(map.size() + b.todo.size());
+    // The map's slot of each engine type, looked up on first use in this body.
+    constexpr uint32_t kNoSlot = UINT32_MAX;
+    thread_local std::vector<uint32_t> slot_of;
+    slot_of.assign(engine.type_names().size(), kNoSlot);
+    std::size_t pos = 0;  // copied up to here
+    const std::string_view values = b.values;
+    for (const pending& p : b.todo) {
+      out.append(in.data() + pos, p.raw_begin - pos);
+      uint32_t& slot = slot_of[p.type];
+      if (slot == kNoSlot) slot = map.slot_of_type(engine.type_names()[p.type]);
+      map.append_token(
+          slot, (p.decoded ? values : in).substr(p.value_begin, p.value_end - p.value_begin), out);
+      if (stats != nullptr) stats->add(static_cast<uint16_t>(p.type));
+      pos = p.raw_end;
+    }
+    out.append(in.data() + pos, in.size() - pos);
   }
-  out.append(in.data() + pos, in.size() - pos);
   // A huge body must not pin its size in every worker's buffers for the process lifetime.
   constexpr std::size_t kKeep = 1 << 20;
   if (b.decoded.capacity() > kKeep || b.values.capacity() > kKeep ||
@@ -277,7 +288,14 @@ bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, st
       b.blocks.removed.capacity() > kKeep / 64) {
     b = buffers{};
   }
-  return true;
+  return masked ? json_outcome::masked : json_outcome::unchanged;
+}
+
+}  // namespace
+
+bool mask_json(const mask_engine& engine, std::string_view in, mask_map& map, std::string& out,
+               mask_stats* stats, json_scan scan) {
+  return mask_json_into(engine, in, map, out, stats, scan, true) != json_outcome::malformed;
 }
 
 bool is_json_media_type(std::string_view ct) noexcept {
@@ -296,14 +314,37 @@ bool is_json_media_type(std::string_view ct) noexcept {
   return ends_with_ci("/json") || ends_with_ci("+json");
 }
 
+namespace {
+
+// mask_body; with `copy_unchanged` false, true only when `out` received the masked text.
+bool mask_body_into(const mask_engine& engine, std::string_view content_type, bool json_aware,
+                    std::string_view in, mask_map& map, std::string& out, mask_stats* stats,
+                    bool copy_unchanged) {
+  if (json_aware && is_json_media_type(content_type)) {
+    const std::size_t mark = out.size();
+    switch (mask_json_into(engine, in, map, out, stats, json_scan::in_place, copy_unchanged)) {
+      case json_outcome::masked:
+        return true;
+      case json_outcome::unchanged:
+        return copy_unchanged;
+      case json_outcome::malformed:
+        out.resize(mark);
+        break;
+    }
+  }
+  return engine.mask(in, map, out, stats, nullptr, copy_unchanged) || copy_unchanged;
+}
+
+}  // namespace
+
 void mask_body(const mask_engine& engine, std::string_view content_type, bool json_aware,
                std::string_view in, mask_map& map, std::string& out, mask_stats* stats) {
-  if (json_aware && is_json_media_type(content_type)) {
-    std::size_t mark = out.size();
-    if (mask_json(engine, in, map, out, stats)) return;
-    out.resize(mark);
-  }
-  engine.mask(in, map, out, stats);
+  mask_body_into(engine, content_type, json_aware, in, map, out, stats, true);
+}
+
+bool mask_body_if_needed(const mask_engine& engine, std::string_view content_type, bool json_aware,
+                         std::string_view in, mask_map& map, std::string& out, mask_stats* stats) {
+  return mask_body_into(engine, content_type, json_aware, in, map, out, stats, false);
 }
 
 }  // namespace gh::aws_masker

@@ -33,4 +33,11 @@ bool is_json_media_type(std::string_view content_type) noexcept;
 void mask_body(const mask_engine& engine, std::string_view content_type, bool json_aware,
                std::string_view in, mask_map& map, std::string& out, mask_stats* stats = nullptr);
 
+// mask_body, without copying a body that holds nothing to mask (most prompts): returns
+// false and leaves `out` as it was, and the caller keeps `in`, which is then exactly what
+// mask_body would have written. True when `out` received the masked body.
+bool mask_body_if_needed(const mask_engine& engine, std::string_view content_type, bool json_aware,
+                         std::string_view in, mask_map& map, std::string& out,
+                         mask_stats* stats = nullptr);
+
 }  // namespace gh::aws_masker

@@ -419,10 +419,11 @@ void mask_engine::resolve(std::string_view text, std::vector<match>& cands,
   flush({begin, reach, winner->type, winner->specificity, clean});
 }
 
-void mask_engine::mask(std::string_view text, mask_map& map, std::string& out, mask_stats* stats,
-                       const std::vector<match>* extra) const {
+bool mask_engine::mask(std::string_view text, mask_map& map, std::string& out, mask_stats* stats,
+                       const std::vector<match>* extra, bool copy_unchanged) const {
   thread_local std::vector<match> found;
   find(text, found, extra);
+  if (found.empty() && !copy_unchanged) return false;
   std::size_t pos = 0;
   for (const match& m : found) {
     out.append(text.substr(pos, m.begin - pos));
@@ -432,6 +433,7 @@ void mask_engine::mask(std::string_view text, mask_map& map, std::string& out, m
     pos = m.end;
   }
   out.append(text.substr(pos));
+  return !found.empty();
 }
 
 }  // namespace gh::aws_masker

@@ -78,9 +78,11 @@ class mask_engine {
   // and `out` the matches in them. False where blank_escapes fails (then decode instead).
   bool find_in_place(std::string_view raw, std::string& blanked, std::vector<match>& out) const;
 
-  // Appends `text` to `out` with every match replaced by its token from `map`.
-  void mask(std::string_view text, mask_map& map, std::string& out, mask_stats* stats = nullptr,
-            const std::vector<match>* extra = nullptr) const;
+  // Appends `text` to `out` with every match replaced by its token from `map`; returns
+  // whether anything was. With `copy_unchanged` false, a text with no match is not
+  // appended.
+  bool mask(std::string_view text, mask_map& map, std::string& out, mask_stats* stats = nullptr,
+            const std::vector<match>* extra = nullptr, bool copy_unchanged = true) const;
 
   // Whether user patterns take part: they may depend on exact bytes (a newline, a quote),
   // so JSON strings are then matched decoded only (body_mask.cc).

@@ -101,15 +101,19 @@ bool masker_plugin::prepare_body(Context& ctx) const {
   return true;
 }
 
-void masker_plugin::apply_mask(Context& ctx, request_state& st, std::string_view body) const {
+void masker_plugin::apply_mask(Context& ctx, request_state& st, std::string body) const {
   const mask_engine& engine = *cfg_.engine;
   Request& req = ctx.req;
   st.bytes_in = body.size();
-  if (!body.empty()) {
-    std::string out = take_spare_body();
-    std::string_view ct = req.headers.get("Content-Type").value_or("");
-    mask_body(engine, ct, cfg_.json_aware, body, st.map, out, &st.stats);
+  std::string out = take_spare_body();
+  std::string_view ct = req.headers.get("Content-Type").value_or("");
+  if (!body.empty() &&
+      mask_body_if_needed(engine, ct, cfg_.json_aware, body, st.map, out, &st.stats)) {
     req.body = std::move(out);
+    recycle_body(std::move(body));
+  } else {
+    req.body = std::move(body);  // nothing to mask: sent as it came, not copied
+    recycle_body(std::move(out));
   }
   st.bytes_out = req.body.size();
   if (req.content_length || req.headers.has("Content-Length")) {
@@ -135,9 +139,7 @@ Flow masker_plugin::access(Context& ctx) const {
   auto t0 = Clock::now();
   if (!prepare_body(ctx)) return Flow::respond;
   request_state& st = ctx.state<request_state>(this);
-  std::string body = std::move(ctx.req.body);
-  apply_mask(ctx, st, body);
-  recycle_body(std::move(body));
+  apply_mask(ctx, st, std::move(ctx.req.body));
   st.nanos = nanos_since(t0);
   return Flow::next;
 }
@@ -263,8 +265,7 @@ boost::asio::awaitable<Flow> masker_plugin::access_async(Context& ctx) const {
   } else {
     st.scope_name = cfg_.scope == map_scope::global ? "global" : "consumer";
   }
-  apply_mask(ctx, st, body);
-  recycle_body(std::move(body));
+  apply_mask(ctx, st, std::move(body));
   st.nanos = nanos_since(t0);
   co_return Flow::next;
 }

@@ -87,6 +87,21 @@ TEST(Plugin, MasksBodyAndHeadersRequestsIdentityAndRestoresTheResponse) {
   EXPECT_GT(std::stod(metrics.substr(at + line.size())), 0.0);
 }
 
+// A body with nothing to mask goes on as it came: the same bytes (not a copy) and the
+// same Content-Length; the response is still asked for identity-encoded.
+TEST(Plugin, BodyWithNothingToMaskIsSentAsItCame) {
+  auto p = make(js::object{});
+  plugin::Context ctx;
+  const std::string body = R"({"messages":[{"role":"user","content":"why is my build slow?"}]})";
+  set_request(ctx, body);
+  const char* const bytes = ctx.req.body.data();
+  ASSERT_EQ(p->access(ctx), plugin::Flow::next);
+  EXPECT_EQ(ctx.req.body, body);
+  EXPECT_EQ(ctx.req.body.data(), bytes);
+  EXPECT_EQ(ctx.req.headers.get("Content-Length").value_or(""), std::to_string(body.size()));
+  EXPECT_EQ(ctx.req.headers.get("Accept-Encoding").value_or(""), "identity");
+}
+
 TEST(Plugin, RestoresAnSseResponse) {
   auto p = make({});
   plugin::Context ctx;

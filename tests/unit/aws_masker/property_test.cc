@@ -120,6 +120,68 @@ TEST(Property, RandomJsonStaysValidNoLeakExactRoundTrip) {
   }
 }
 
+// mask_body_if_needed skips the copy of a body with nothing to mask: it must say "nothing"
+// exactly when mask_body would write the body back unchanged, leave `out` alone then, and
+// otherwise write what mask_body writes. Bodies with and without identifiers, as JSON,
+// broken JSON (masked as text) and plain text.
+TEST(Property, MaskIfNeededCopiesNothingExactlyWhenNothingIsMasked) {
+  std::mt19937 g(4242);
+  int unchanged = 0, changed = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    sample s = random_text(g);
+    std::string text = s.text;
+    if (iter % 2 == 0) {  // the same text without its identifiers
+      text = filler(g);
+      for (int i = 0; i < 3; ++i) text += " " + filler(g);
+    }
+    std::string in;
+    std::string ct = "application/json";
+    switch (iter % 3) {
+      case 0:
+        in = boost::json::serialize(boost::json::object{{"content", text}});
+        break;
+      case 1:
+        in = "{\"content\": \"" + text;  // not JSON: masked as text
+        break;
+      default:
+        in = text;
+        ct = "text/plain";
+    }
+    mask_map whole_map;
+    std::string whole;
+    mask_body(default_engine(), ct, true, in, whole_map, whole);
+    mask_map map;
+    std::string out = "kept";
+    if (mask_body_if_needed(default_engine(), ct, true, in, map, out)) {
+      ++changed;
+      ASSERT_NE(whole, in);
+      ASSERT_EQ(out, "kept" + whole);
+      ASSERT_EQ(map.size(), whole_map.size());
+    } else {
+      ++unchanged;
+      ASSERT_EQ(whole, in) << in;
+      ASSERT_EQ(out, "kept");
+      ASSERT_TRUE(map.empty());
+    }
+  }
+  EXPECT_GT(unchanged, 500);
+  EXPECT_GT(changed, 500);
+}
+
+// Past 1 MB the per-thread buffers are freed after masking: that must not lose what was
+// masked.
+TEST(Property, MaskIfNeededReportsAHugeMaskedBody) {
+  std::string text(1'200'000, 'a');
+  for (std::size_t i = 0; i < text.size(); i += 80) text[i] = '\n';
+  text += "\nwhy is i-0123456789abcdef0 down?";
+  const std::string in = boost::json::serialize(boost::json::object{{"content", text}});
+  mask_map map;
+  std::string out;
+  ASSERT_TRUE(mask_body_if_needed(default_engine(), "application/json", true, in, map, out));
+  EXPECT_NE(out.find("AWS_EC2_001"), std::string::npos);
+  EXPECT_EQ(out.find("i-0123456789abcdef0"), std::string::npos);
+}
+
 // Strings with escapes are matched in place (\" kept, \n \r \t blanked) unless they hold
 // another escape: that must mask exactly what decoding first masks. Pieces glue identifiers
 // to escapes, quotes, key contexts and each other on purpose.
