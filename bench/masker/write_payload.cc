@@ -2,8 +2,8 @@
 //   masker_payload         the reference request: an Anthropic Messages request
 //                          holding `aws ec2 describe-instances` output for 40 instances
 //   masker_payload image   a Messages request of the same size whose only content is a
-//                          base64 image block: the plugin buffers, walks and copies it but
-//                          has nothing to scan (its data is skipped), so the masked route's
+//                          base64 image block: the plugin buffers and walks it but has
+//                          nothing to scan (its data is skipped), so the masked route's
 //                          cost over the plain one on it is the plugin's own overhead
 #include <openssl/evp.h>
 

@@ -68,9 +68,9 @@ class masker_plugin final : public plugin::Plugin {
  private:
   // Decodes and size-checks the body; false when the request was answered (413/415).
   bool prepare_body(plugin::Context& ctx) const;
-  // Masks body and headers with st.map (already holding any store-issued pairs).
-  // Masks `body` (moved out of the request) into the request's body; a body with nothing
-  // to mask is put back as it was, not copied.
+  // Masks `body` (moved out of the request) into the request's body, and the listed
+  // headers, with st.map (already holding any store-issued pairs). A body with nothing to
+  // mask is put back as it was, not copied.
   void apply_mask(plugin::Context& ctx, request_state& st, std::string body) const;
   plugin::Flow refuse(plugin::Context& ctx, int status, std::string_view message) const;
 
