@@ -86,11 +86,12 @@ void BM_MaskMessagesRequestJsonVaried(benchmark::State& state) {
       v.push_back(testdata::messages_request(testdata::describe_instances(40, seed).text));
     return v;
   }();
-  std::string out, r;
+  std::string out;
   std::size_t k = 0, bytes = 0;
   const bool same = state.range(0) != 0;
   for (auto _ : state) {
-    r = requests[same ? 0 : k++ % requests.size()];
+    // Read where it lies: copying the 43 KB request here added ~1 us to the measured time.
+    const std::string& r = requests[same ? 0 : k++ % requests.size()];
     mask_map map;
     out.clear();
     mask_body(engine(), "application/json", true, r, map, out, nullptr);
